@@ -1,0 +1,237 @@
+#include "wbary/barycenter/neural_barycenter.h"
+
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "wbary/error.h"
+#include "wbary/io/atomic_file.h"
+
+namespace wbary::barycenter {
+namespace {
+
+// Stream ids for counter-based randomness (data/sampler.h): marginal i uses
+// stream i; the latent Z uses this one.
+constexpr uint64_t kLatentStream = 0x1a7e47ULL;
+
+std::unique_ptr<torch::optim::Adam> make_adam(const std::vector<at::Tensor>& params, double lr,
+                                              const NeuralBarycenterConfig& c) {
+  return std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(lr).betas(std::make_tuple(c.adam_beta1, c.adam_beta2)));
+}
+
+void set_lr(torch::optim::Adam& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+void require_finite(double v, const char* name, int64_t step) {
+  if (!std::isfinite(v)) {
+    std::ostringstream msg;
+    msg << "training diverged at step " << step << ": " << name << " is " << v
+        << " (expected a finite value); lower the learning rates (--lr-f, --lr-g, --lr-h) or"
+           " standardise the data";
+    throw DivergenceError(msg.str());
+  }
+}
+
+}  // namespace
+
+NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config)
+    : problem_((problem.validate(), std::move(problem))),
+      model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
+             std::move(config)) {
+  const auto& c = model_.config();
+  opt_f_ = make_adam(model_.f->parameters(), c.lr_f, c);
+  opt_g_ = make_adam(model_.g->parameters(), c.lr_g, c);
+  opt_h_ = make_adam(model_.h->parameters(), c.lr_h, c);
+  weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
+                 .to(model_.f->weights().w.scalar_type());
+  model_.h->train();
+}
+
+NeuralBarycenter::~NeuralBarycenter() = default;
+
+void NeuralBarycenter::apply_learning_rate_schedule() {
+  const auto& c = model_.config();
+  const double factor = std::pow(c.lr_decay, static_cast<double>(step_ / c.lr_decay_every));
+  set_lr(*opt_f_, c.lr_f * factor);
+  set_lr(*opt_g_, c.lr_g * factor);
+  set_lr(*opt_h_, c.lr_h * factor);
+}
+
+StepInfo NeuralBarycenter::step() {
+  const auto& c = model_.config();
+  auto& f = *model_.f;
+  auto& g = *model_.g;
+  auto& h = model_.h;
+  const int64_t N = model_.count(), B = c.batch_size, d = model_.dim();
+  const auto dtype = f.weights().w.scalar_type();
+  apply_learning_rate_schedule();
+
+  // Batches of this step: a pure function of (seed, step) (data/sampler.h).
+  std::vector<at::Tensor> ys;
+  for (int64_t i = 0; i < N; ++i) ys.push_back(problem_.marginals[i]->batch(c.seed, i, step_, B));
+  const at::Tensor y = at::stack(ys).to(dtype);  // [N, B, d]
+  at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kLatentStream, step_));
+  const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(dtype);
+
+  // h(Z) once per outer iteration: h is fixed inside the f/g loops.
+  at::Tensor mu = h->forward(z);  // [B, d], in h's graph
+  const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
+  const at::Tensor y_sq = 0.5 * (y * y).sum(-1).mean(1);  // [N], for the cost estimate
+
+  at::Tensor loss_g_i, f_mu_i, f_grad_g_i;
+  for (int64_t kf = 0; kf < c.f_steps; ++kf) {
+    for (int64_t kg = 0; kg < c.g_steps; ++kg) {
+      // g-step: minimise E f_i(grad g_i(Y)) - <Y, grad g_i(Y)> (+ penalty).
+      opt_g_->zero_grad();
+      at::Tensor grad_g = g.gradient_autograd(y, /*create_graph=*/true);
+      loss_g_i = (f.value(grad_g) - (y * grad_g).sum(-1)).mean(1);  // [N]
+      at::Tensor loss = loss_g_i.sum();
+      if (c.g_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * g.convexity_violation();
+      loss.backward();
+      opt_g_->step();
+      if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
+    }
+    // f-step: maximise E f_i(grad g_i(Y)) - E f_i(h(Z)).
+    opt_f_->zero_grad();
+    const at::Tensor grad_g = g.gradient(y);
+    f_mu_i = f.value(mu_n).mean(1);
+    f_grad_g_i = f.value(grad_g).mean(1);
+    at::Tensor loss = (f_mu_i - f_grad_g_i).sum();
+    if (c.f_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * f.convexity_violation();
+    loss.backward();
+    opt_f_->step();
+    if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
+  }
+  // h-step: minimise E|h(Z)|^2/2 - sum_i a_i E f_i(h(Z)).
+  opt_h_->zero_grad();
+  const at::Tensor half_sq = 0.5 * (mu * mu).sum(-1).mean();
+  const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
+  at::Tensor loss_h = half_sq - (weights_ * f_h).sum();
+  loss_h.backward();
+  opt_h_->step();
+
+  ++step_;
+  StepInfo info;
+  info.step = step_;
+  info.total_steps = c.iterations;
+  {
+    torch::NoGradGuard no_grad;
+    const at::Tensor w = weights_;
+    info.loss_g = (w * loss_g_i.detach()).sum().item<double>();
+    info.loss_f = (w * (f_mu_i.detach() - f_grad_g_i.detach())).sum().item<double>();
+    info.loss_h = loss_h.item<double>();
+    // sum_i a_i W2^2(nu, mu_i) = 2 sum_i a_i [L_g,i - E f_i(mu) + E|mu|^2/2 + E|y_i|^2/2] (eq. 6-7).
+    const at::Tensor cost_i = 2 * (loss_g_i.detach() - f_mu_i.detach() + half_sq.detach() + y_sq);
+    info.barycenter_cost = (w * cost_i).sum().item<double>();
+  }
+  require_finite(info.loss_g, "loss_g", step_);
+  require_finite(info.loss_f, "loss_f", step_);
+  require_finite(info.loss_h, "loss_h", step_);
+  return info;
+}
+
+TrainingSummary NeuralBarycenter::train(const std::vector<TrainingCallback*>& callbacks) {
+  const auto& c = model_.config();
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const int64_t start_step = step_;
+  TrainingSummary summary;
+  while (step_ < c.iterations) {
+    StepInfo info = step();
+    const double run_seconds = std::chrono::duration<double>(clock::now() - start).count();
+    info.elapsed_seconds = elapsed_before_ + run_seconds;
+    info.steps_per_second = static_cast<double>(step_ - start_step) / std::max(run_seconds, 1e-9);
+    info.seconds_left = static_cast<double>(c.iterations - step_) / std::max(info.steps_per_second, 1e-9);
+    if (step_ % c.log_every == 0 || step_ == c.iterations) {
+      model_.history().push_back({{"step", info.step},
+                                  {"loss_g", info.loss_g},
+                                  {"loss_f", info.loss_f},
+                                  {"loss_h", info.loss_h},
+                                  {"barycenter_cost", info.barycenter_cost},
+                                  {"elapsed_seconds", info.elapsed_seconds}});
+    }
+    summary.last = info;
+    bool stop = false;
+    for (TrainingCallback* cb : callbacks) stop = cb->on_step(summary.last) || stop;
+    if (stop) break;
+  }
+  elapsed_before_ += std::chrono::duration<double>(clock::now() - start).count();
+  summary.steps = step_;
+  summary.finished = step_ >= c.iterations;
+  summary.elapsed_seconds = elapsed_before_;
+  return summary;
+}
+
+void NeuralBarycenter::save_checkpoint(const std::string& path) const {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive af, ag, ah, of, og, oh;
+  model_.f->save(af);
+  model_.g->save(ag);
+  model_.h->save(ah);
+  opt_f_->save(of);
+  opt_g_->save(og);
+  opt_h_->save(oh);
+  archive.write("f", af);
+  archive.write("g", ag);
+  archive.write("h", ah);
+  archive.write("opt_f", of);
+  archive.write("opt_g", og);
+  archive.write("opt_h", oh);
+  nlohmann::json meta = model_.metadata();
+  meta["step"] = step_;
+  meta["elapsed_seconds"] = elapsed_before_;
+  meta["history"] = model_.history();
+  const std::string text = meta.dump();
+  io::write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
+  io::write_text_atomically(path + ".json", text);
+}
+
+void NeuralBarycenter::load_checkpoint(const std::string& path) {
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(io::read_text(path + ".json"));
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(path + ".json: not valid JSON (" + e.what() + ")");
+  }
+  if (meta.value("format_version", -1) != kModelFormatVersion) {
+    throw IoError(path + ".json: checkpoint format version " + std::to_string(meta.value("format_version", -1)) +
+                  ", expected " + std::to_string(kModelFormatVersion));
+  }
+  const nlohmann::json current = model_.metadata();
+  for (const char* key : {"dim", "count", "weights", "config"}) {
+    if (meta[key] != current[key]) {
+      throw InvalidArgument(path + ": checkpoint was written with a different " + std::string(key) + " (" +
+                            meta[key].dump() + ", now " + current[key].dump() +
+                            "); resume with the same marginals and flags");
+    }
+  }
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::serialize::InputArchive af, ag, ah, of, og, oh;
+    archive.read("f", af);
+    archive.read("g", ag);
+    archive.read("h", ah);
+    archive.read("opt_f", of);
+    archive.read("opt_g", og);
+    archive.read("opt_h", oh);
+    model_.f->load(af);
+    model_.g->load(ag);
+    model_.h->load(ah);
+    opt_f_->load(of);
+    opt_g_->load(og);
+    opt_h_->load(oh);
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": cannot load checkpoint (missing or corrupt): " + e.what_without_backtrace());
+  }
+  step_ = meta.at("step").get<int64_t>();
+  elapsed_before_ = meta.value("elapsed_seconds", 0.0);
+  model_.history() = meta.value("history", nlohmann::json::array());
+}
+
+}  // namespace wbary::barycenter

@@ -1,0 +1,63 @@
+// File: wbary/barycenter/neural_barycenter_config.h
+//
+// The configuration of the neural Wasserstein barycenter solver (NWB, Fan,
+// Taghvaei, Chen, ICML 2021, Algorithm 1). Defaults are the authors'
+// Gaussian-experiment settings (reference/nwb-authors.md §1.4); each field
+// maps to one `wbary fit` flag and round-trips through JSON
+// (`--dump-config`, `--config run.json`, the model's model.json).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "wbary/nn/generator.h"
+#include "wbary/nn/icnn.h"
+
+namespace wbary::barycenter {
+
+/// How the non-negativity of the ICNN's W_l is kept (Fan et al. §3.2).
+enum class Convexity {
+  kClamp,    // W <- max(W, 0) after every step (the authors' f)
+  kPenalty,  // + lambda * sum ||max(-W, 0)||_F^2 in the loss (the authors' g)
+};
+
+struct NeuralBarycenterConfig {
+  // --- networks
+  nn::IcnnConfig potential;       // f_i and g_i (ICNN_LastInp_Quadratic)
+  nn::GeneratorConfig generator;  // h (Average_Weights_NormalNet)
+  int64_t latent_dim = 0;         // dim of Z ~ N(0, I); 0 = d (the authors' INPUT_DIM)
+
+  // --- Algorithm 1 (Fan et al. 2021; cfg.py)
+  int64_t iterations = 24000;  // outer iterations K_3: 40 epochs x 600 batches (cfg.py:240)
+  int64_t batch_size = 100;    // M (cfg.py:56)
+  int64_t g_steps = 6;         // K_1, g-updates per f-update (N_Gnet_ITERS, cfg.py:73)
+  int64_t f_steps = 4;         // K_2, f-updates per h-update (N_Fnet_ITERS, cfg.py:91)
+  double lr_f = 1e-3;          // Adam learning rates (cfg.py:57-58, 98)
+  double lr_g = 1e-3;
+  double lr_h = 1e-3;
+  double adam_beta1 = 0.9;     // PyTorch's Adam defaults, as the authors
+  double adam_beta2 = 0.999;
+  int64_t lr_decay_every = 12000;  // x lr_decay every 20 epochs of 600 batches (cfg.py:65-67)
+  double lr_decay = 0.1;
+  Convexity f_convexity = Convexity::kClamp;    // G2G_sameW_3loop.py:195-196
+  Convexity g_convexity = Convexity::kPenalty;  // G2G_sameW_3loop.py:154-158
+  double convexity_penalty = 0.1;               // lambda of R(theta), eq. (10) (LAMBDA_CVX, cfg.py:61)
+
+  // --- run
+  uint64_t seed = 0;   // networks, batches and latents all derive from it
+  std::string dtype = "float32";  // float32 | float64 for the networks
+  int64_t log_every = 100;        // history record every k steps
+};
+
+/// Throws InvalidArgument naming the flag of the first invalid field.
+void validate(const NeuralBarycenterConfig& config);
+
+nlohmann::json to_json(const NeuralBarycenterConfig& config);
+/// Reads the fields present in `j` over `config` (absent fields keep their
+/// values); throws InvalidArgument on an unknown key or a wrong type.
+void update_from_json(NeuralBarycenterConfig& config, const nlohmann::json& j);
+
+std::string to_string(Convexity c);
+Convexity parse_convexity(const std::string& name);
+
+}  // namespace wbary::barycenter

@@ -1,0 +1,96 @@
+#include "wbary/cli/common.h"
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "wbary/data/spec.h"
+#include "wbary/error.h"
+
+namespace wbary::cli {
+
+std::vector<double> parse_number_list(const std::string& text, const std::string& flag) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      throw InvalidArgument(flag + ": '" + item + "' is not a number (expected e.g. 0.3,0.7)");
+    }
+  }
+  return out;
+}
+
+std::string canonical_spec(const std::string& spec) {
+  if (spec.find(':') != std::string::npos) return spec;
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(spec, ec);
+  return ec ? spec : abs.lexically_normal().string();
+}
+
+barycenter::BarycenterProblem make_problem(const std::vector<std::string>& specs, const std::string& weights) {
+  barycenter::BarycenterProblem p;
+  for (const auto& s : specs) {
+    p.specs.push_back(canonical_spec(s));
+    p.marginals.push_back(data::make_sampler(s));
+  }
+  if (!weights.empty()) p.weights = parse_number_list(weights, "--weights");
+  p.validate();
+  return p;
+}
+
+void set_threads(int threads) {
+  if (threads < 0) throw InvalidArgument("--threads: got " + std::to_string(threads) + ", expected >= 0");
+  const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
+  at::set_num_threads(n);
+}
+
+namespace {
+
+// The BLAS actually mapped into this process, read from /proc/self/maps, so
+// that a slow reference BLAS is visible (it is ~12x slower than OpenBLAS).
+std::string loaded_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  std::string found;
+  while (std::getline(maps, line)) {
+    for (const char* variant : {"openblas-openmp", "openblas-pthread", "openblas-serial", "blas/libblas", "libmkl", "libblis"}) {
+      if (line.find(variant) != std::string::npos && found.find(variant) == std::string::npos) {
+        found += (found.empty() ? "" : ", ") + std::string(variant == std::string("blas/libblas") ? "reference BLAS (slow)" : variant);
+      }
+    }
+  }
+  return found.empty() ? "unknown" : found;
+}
+
+}  // namespace
+
+std::string version_banner() {
+  std::ostringstream s;
+  s << "wbary " << WBARY_VERSION << " (LibTorch " << TORCH_VERSION << ", BLAS: " << loaded_blas() << ", "
+    << at::get_num_threads() << " threads"
+#ifdef WBARY_WITH_CUDA
+    << ", CUDA build"
+#endif
+    << ")";
+  return s.str();
+}
+
+std::string find_config_argument(int argc, char** argv) {
+  for (int k = 1; k < argc; ++k) {
+    if (std::strcmp(argv[k], "--config") == 0 && k + 1 < argc) return argv[k + 1];
+    if (std::strncmp(argv[k], "--config=", 9) == 0) return argv[k] + 9;
+  }
+  return "";
+}
+
+}  // namespace wbary::cli

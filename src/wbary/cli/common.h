@@ -1,0 +1,44 @@
+// File: wbary/cli/common.h
+//
+// What the `wbary` subcommands share: registration signatures, marginal
+// and weight parsing, thread set-up and the version banner. Each verb lives
+// in its own file and stays a thin layer over the library (STYLE.md rule 12).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wbary/barycenter/problem.h"
+
+namespace wbary::cli {
+
+void register_fit(CLI::App& app);
+void register_sample(CLI::App& app);
+void register_push_pull(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_gaussian(CLI::App& app);
+void register_draw(CLI::App& app);
+
+/// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
+std::vector<double> parse_number_list(const std::string& text, const std::string& flag);
+
+/// File paths are made absolute, so that a model can find its marginals
+/// again from any working directory; synthetic specs are kept as they are.
+std::string canonical_spec(const std::string& spec);
+
+/// Builds the problem from --marginal specs and --weights (may be empty).
+barycenter::BarycenterProblem make_problem(const std::vector<std::string>& specs, const std::string& weights);
+
+/// Sets LibTorch's intra-op threads (0 = all cores).
+void set_threads(int threads);
+
+/// "wbary 0.1.0 (LibTorch 1.13.x, BLAS: openblas-openmp, 2 threads)".
+std::string version_banner();
+
+/// The `--config FILE` value if present in argv (read before flag parsing
+/// so that explicit flags override the file).
+std::string find_config_argument(int argc, char** argv);
+
+}  // namespace wbary::cli

@@ -1,0 +1,63 @@
+// `wbary eval`: accuracy of a trained model against the exact Gaussian
+// barycenter (Gaussian marginals) or against reference samples.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/cli/common.h"
+#include "wbary/cli/evaluation.h"
+#include "wbary/data/empirical.h"
+#include "wbary/data/spec.h"
+#include "wbary/error.h"
+#include "wbary/metrics/gaussian.h"
+
+namespace wbary::cli {
+
+void register_eval(CLI::App& app) {
+  struct Options {
+    std::string model, reference;
+    int64_t n = 10000;
+    uint64_t seed = 1;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "BW2-UVP (Fan et al. eq. 11) of a model: against the exact barycenter when its marginals are Gaussian "
+              "specs, or against the Gaussian fit of --reference samples");
+  cmd->add_option("--model", o->model, "model directory written by `wbary fit`")->required();
+  cmd->add_option("--reference", o->reference, "reference barycenter samples (.npy/.csv)");
+  cmd->add_option("--n", o->n, "samples per estimate (the paper: 10000)")->capture_default_str();
+  cmd->add_option("--seed", o->seed)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+  cmd->callback([o] {
+    set_threads(o->threads);
+    auto model = barycenter::NeuralBarycenterModel::load(o->model);
+    nlohmann::json out = nlohmann::json::object();
+    if (!o->reference.empty()) {
+      const at::Tensor ref = data::read_points(o->reference);
+      if (ref.size(1) != model.dim()) {
+        throw InvalidArgument(o->reference + ": dimension " + std::to_string(ref.size(1)) + ", expected " +
+                              std::to_string(model.dim()));
+      }
+      const auto moments = metrics::empirical_moments(ref);
+      out["reference"] = o->reference;
+      out["bw2_uvp_generator"] = metrics::bw2_uvp(model.sample(o->n, o->seed), moments);
+    } else {
+      barycenter::BarycenterProblem problem;
+      for (const auto& s : model.marginal_specs()) {
+        problem.specs.push_back(s);
+        problem.marginals.push_back(data::make_sampler(s));
+      }
+      problem.weights = model.weights();
+      problem.validate();
+      out = evaluate_model(model, problem, o->n, o->seed);
+      if (out.empty()) {
+        throw InvalidArgument("eval: the model's marginals are not all Gaussian, so no exact barycenter is known; "
+                              "pass --reference samples.npy");
+      }
+    }
+    std::cout << out.dump(2) << "\n";
+  });
+}
+
+}  // namespace wbary::cli

@@ -1,0 +1,38 @@
+// The `wbary` command line: one subcommand per verb, each a thin layer over
+// the library. Errors from the library (wbary::Error) are printed as one
+// line and turn into exit status 1; usage errors exit 2 (CLI11's codes).
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+#include "wbary/cli/common.h"
+#include "wbary/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "wbary: Wasserstein barycenters of point clouds and distributions.\n"
+      "Start with `wbary fit --help`; the README has a walk-through.");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", [] { return wbary::cli::version_banner(); });
+  wbary::cli::register_fit(app);
+  wbary::cli::register_sample(app);
+  wbary::cli::register_push_pull(app);
+  wbary::cli::register_eval(app);
+  wbary::cli::register_gaussian(app);
+  wbary::cli::register_draw(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const wbary::Error& e) {
+    std::cerr << "wbary: error: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    std::cerr << "wbary: error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "wbary: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

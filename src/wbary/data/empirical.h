@@ -1,0 +1,49 @@
+// File: wbary/data/empirical.h
+//
+// An empirical measure: a fixed cloud of n points in R^d, loaded from a
+// .npy (float32/float64, C order) or .csv file. Training batches walk
+// through epochs: each epoch is a fresh permutation (seeded by the run
+// seed, the marginal and the epoch number) cut into consecutive batches,
+// so every point is used once per epoch (mini-batches without
+// replacement; a final partial batch is dropped, as with drop_last).
+//
+// Example:
+//   data::EmpiricalSampler cloud = data::EmpiricalSampler::load("ring.npy");
+//   at::Tensor y = cloud.batch(seed, /*stream=*/0, /*step=*/7, /*n=*/100);
+#pragma once
+
+#include "wbary/data/sampler.h"
+
+namespace wbary::data {
+
+class EmpiricalSampler : public Sampler {
+ public:
+  /// `points` is [n, d]; throws InvalidArgument on an empty or non-finite cloud.
+  EmpiricalSampler(at::Tensor points, std::string source);
+
+  /// Reads .npy or .csv (by extension). Errors name the file.
+  static EmpiricalSampler load(const std::string& path);
+
+  int64_t dim() const override { return points_.size(1); }
+  int64_t size() const { return points_.size(0); }
+  const at::Tensor& points() const { return points_; }
+
+  /// Uniform draws with replacement.
+  at::Tensor sample(int64_t n, at::Generator& gen) const override;
+  /// Epoch-wise batches without replacement; n must not exceed size().
+  at::Tensor batch(uint64_t seed, uint64_t stream, int64_t step, int64_t n) const override;
+  std::string describe() const override;
+
+ private:
+  at::Tensor points_;
+  std::string source_;
+};
+
+/// Reads a [n, d] point cloud (float64 tensor) from .npy or .csv, checking
+/// shape and finiteness; errors name the file.
+at::Tensor read_points(const std::string& path);
+
+/// Writes a [n, d] tensor to .npy (float32) or .csv, by extension, atomically.
+void write_points(const std::string& path, const at::Tensor& points);
+
+}  // namespace wbary::data

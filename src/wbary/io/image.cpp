@@ -1,0 +1,55 @@
+#include "wbary/io/image.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "wbary/error.h"
+#include "wbary/io/atomic_file.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_NO_GIF
+#define STBI_NO_HDR
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+
+namespace wbary::io {
+
+GreyImage read_grey_image(const std::string& path) {
+  int w = 0, h = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 1);
+  if (data == nullptr) {
+    throw IoError(path + ": cannot read image (" + stbi_failure_reason() +
+                  "), expected a PNG, JPEG or BMP file");
+  }
+  GreyImage img;
+  img.width = w;
+  img.height = h;
+  img.pixels.resize(static_cast<size_t>(w) * h);
+  for (size_t k = 0; k < img.pixels.size(); ++k) img.pixels[k] = data[k] / 255.0f;
+  stbi_image_free(data);
+  return img;
+}
+
+void write_png(const std::string& path, const RgbImage& image) {
+  write_atomically(path, [&](const std::string& tmp) {
+    if (!stbi_write_png(tmp.c_str(), image.width, image.height, 3, image.pixels.data(),
+                        image.width * 3)) {
+      throw IoError(path + ": PNG write failed");
+    }
+  });
+}
+
+void write_png(const std::string& path, const GreyImage& image) {
+  std::vector<uint8_t> bytes(image.pixels.size());
+  for (size_t k = 0; k < bytes.size(); ++k) {
+    bytes[k] = static_cast<uint8_t>(std::lround(std::clamp(image.pixels[k], 0.0f, 1.0f) * 255));
+  }
+  write_atomically(path, [&](const std::string& tmp) {
+    if (!stbi_write_png(tmp.c_str(), image.width, image.height, 1, bytes.data(), image.width)) {
+      throw IoError(path + ": PNG write failed");
+    }
+  });
+}
+
+}  // namespace wbary::io

@@ -1,0 +1,43 @@
+// File: wbary/io/image.h
+//
+// PNG/JPEG/BMP images in and PNG images out, through stb_image (Debian's
+// libstb). Greyscale images are what grid methods and image-mask samplers
+// consume; RGB images are what plots produce.
+//
+// Example:
+//   io::GreyImage mask = io::read_grey_image("shape.png");   // values in [0, 1]
+//   io::write_png("plot.png", rgb);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wbary::io {
+
+/// Row-major greyscale image, values in [0, 1] (0 = black).
+struct GreyImage {
+  int width = 0;
+  int height = 0;
+  std::vector<float> pixels;
+  float at(int row, int col) const { return pixels[static_cast<size_t>(row) * width + col]; }
+};
+
+/// Row-major 8-bit RGB image.
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;  // 3 bytes a pixel
+  RgbImage(int w, int h, uint8_t fill = 255)
+      : width(w), height(h), pixels(static_cast<size_t>(w) * h * 3, fill) {}
+};
+
+/// Reads any image stb understands and converts it to greyscale. Throws
+/// IoError naming the file if it is missing or not an image.
+GreyImage read_grey_image(const std::string& path);
+
+/// Writes a PNG atomically.
+void write_png(const std::string& path, const RgbImage& image);
+void write_png(const std::string& path, const GreyImage& image);
+
+}  // namespace wbary::io

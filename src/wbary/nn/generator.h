@@ -1,0 +1,62 @@
+// File: wbary/nn/generator.h
+//
+// The generator h: R^k -> R^d whose push-forward h#eta of a standard
+// Gaussian represents the barycenter (Fan et al. 2021, §3.2, eq. 9). The
+// architecture is the authors' Average_Weights_NormalNet
+// (reference/nwb-authors.md §1.2): Linear + PReLU, then hidden blocks of
+// Linear + BatchNorm + PReLU, then Linear and (by default) a final PReLU.
+// Every PReLU has one learnable slope initialised to 0.25.
+//
+// Example:
+//   nn::Generator h(/*latent=*/2, /*dim=*/2, nn::GeneratorConfig{}, gen);
+//   at::Tensor y = h->forward(at::randn({100, 2}));
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+namespace wbary::nn {
+
+struct GeneratorConfig {
+  // Linear+BN+PReLU blocks after the first layer (NUM_LAYERS_h = 3).
+  int64_t hidden_layers = 3;
+  // Neurons per layer. 0 = automatic: the paper's Gaussian setting
+  // (NWB1_gmm.py: d = 2 -> 10, 16 -> 32, 64 -> 100, 128 -> 160, 256 -> 280,
+  // interpolated between), but at least 32 (the authors' default H_h).
+  int64_t width = 0;
+  // BatchNorm1d in the hidden blocks (batch_nml = 1).
+  bool batch_norm = true;
+  // PReLU on the output layer too (final_actv = 'Prelu').
+  bool final_activation = true;
+};
+
+/// Width actually used for dimension `dim` (resolves width == 0).
+int64_t resolved_generator_width(const GeneratorConfig& config, int64_t dim);
+
+class GeneratorImpl : public torch::nn::Module {
+ public:
+  /// Initialised as PyTorch's defaults (Kaiming-uniform Linear, PReLU 0.25,
+  /// BatchNorm weight 1 / bias 0), drawing from `gen` for reproducibility.
+  GeneratorImpl(int64_t latent_dim, int64_t dim, GeneratorConfig config, at::Generator& gen);
+
+  /// [n, latent] -> [n, dim].
+  at::Tensor forward(at::Tensor z);
+
+  int64_t latent_dim() const { return latent_dim_; }
+  int64_t dim() const { return dim_; }
+
+ private:
+  int64_t latent_dim_;
+  int64_t dim_;
+  GeneratorConfig config_;
+  torch::nn::ModuleList linears_;
+  torch::nn::ModuleList norms_;
+  torch::nn::ModuleList activations_;
+};
+TORCH_MODULE(Generator);
+
+}  // namespace wbary::nn

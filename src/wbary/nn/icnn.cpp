@@ -1,0 +1,178 @@
+#include "wbary/nn/icnn.h"
+
+#include <torch/autograd.h>
+
+#include <cmath>
+
+#include "wbary/error.h"
+
+namespace wbary::nn {
+namespace {
+
+at::Tensor uniform(std::vector<int64_t> shape, double bound, at::Generator& gen) {
+  return (at::rand(shape, gen, at::TensorOptions().dtype(at::kFloat)) * 2 - 1) * bound;
+}
+
+}  // namespace
+
+IcnnActivation parse_icnn_activation(const std::string& name) {
+  if (name == "celu") return IcnnActivation::kCelu;
+  if (name == "prelu") return IcnnActivation::kPrelu;
+  throw InvalidArgument("ICNN activation '" + name + "': expected 'celu' or 'prelu'");
+}
+
+std::string to_string(IcnnActivation a) { return a == IcnnActivation::kCelu ? "celu" : "prelu"; }
+
+int64_t resolved_icnn_width(const IcnnConfig& config, int64_t dim) {
+  return config.width > 0 ? config.width : std::max<int64_t>(2 * dim, 32);
+}
+
+IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen)
+    : count_(count), dim_(dim), config_(config) {
+  if (count < 1 || dim < 1) throw InvalidArgument("IcnnPotential: count and dim must be >= 1");
+  if (config.hidden_layers < 1) {
+    throw InvalidArgument("ICNN hidden layers: got " + std::to_string(config.hidden_layers) +
+                          ", expected >= 1");
+  }
+  if (config.width < 1) {
+    throw InvalidArgument("ICNN width: got " + std::to_string(config.width) + ", expected >= 1");
+  }
+  const int64_t H = config.width, K = count, L = config.hidden_layers;
+  const double bx = 1.0 / std::sqrt(static_cast<double>(dim));
+  const double bz = 1.0 / std::sqrt(static_cast<double>(H));
+  for (int64_t l = 0; l < L; ++l) {
+    if (l > 0) weights_.W.push_back(register_parameter("W" + std::to_string(l), uniform({K, H, H}, bz, gen)));
+    weights_.A.push_back(register_parameter("A" + std::to_string(l), uniform({K, H, dim}, bx, gen)));
+    weights_.b.push_back(register_parameter("b" + std::to_string(l), uniform({K, 1, H}, bx, gen)));
+    if (config.activation == IcnnActivation::kPrelu) {
+      weights_.slope.push_back(register_parameter("slope" + std::to_string(l),
+                                         at::full({K, 1, 1}, 0.25, at::TensorOptions().dtype(at::kFloat))));
+    }
+  }
+  weights_.w = register_parameter("w", uniform({K, H, 1}, bz, gen));
+  if (config.quadratic_skip) {
+    weights_.a = register_parameter("a", uniform({K, dim, 1}, bx, gen));
+    weights_.c = register_parameter("c", uniform({K, 1, 1}, bx, gen));
+  }
+}
+
+IcnnWeights IcnnWeights::select(int64_t k) const {
+  auto pick = [k](const at::Tensor& t) { return t.defined() ? t.narrow(0, k, 1) : t; };
+  IcnnWeights v;
+  for (const auto& t : A) v.A.push_back(pick(t));
+  for (const auto& t : b) v.b.push_back(pick(t));
+  for (const auto& t : W) v.W.push_back(pick(t));
+  for (const auto& t : slope) v.slope.push_back(pick(t));
+  v.w = pick(w);
+  v.a = pick(a);
+  v.c = pick(c);
+  return v;
+}
+
+namespace {
+
+// Activation of layer l and its derivative, valid with and without autograd.
+at::Tensor activation(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& p, size_t l) {
+  if (cfg.activation == IcnnActivation::kCelu) return at::celu(p);
+  return at::where(p > 0, p, wt.slope[l] * p);
+}
+
+at::Tensor activation_derivative(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& p,
+                                 size_t l) {
+  // CELU(alpha=1)' = 1 for p > 0, e^p otherwise = exp(min(p, 0)).
+  if (cfg.activation == IcnnActivation::kCelu) return at::exp(at::clamp_max(p, 0));
+  return at::where(p > 0, at::ones_like(p), wt.slope[l].expand_as(p));
+}
+
+}  // namespace
+
+at::Tensor icnn_value(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& x) {
+  at::Tensor z = activation(cfg, wt, at::baddbmm(wt.b[0], x, wt.A[0].transpose(1, 2)), 0);
+  if (cfg.square_first_layer) z = z * z;
+  for (size_t l = 1; l < wt.A.size(); ++l) {
+    at::Tensor p = at::baddbmm(wt.b[l], x, wt.A[l].transpose(1, 2));
+    p = at::baddbmm(p, z, wt.W[l - 1].transpose(1, 2));
+    z = activation(cfg, wt, p, l);
+  }
+  at::Tensor out = at::bmm(z, wt.w).squeeze(-1);
+  if (cfg.quadratic_skip) {
+    at::Tensor q = at::baddbmm(wt.c, x, wt.a).squeeze(-1);
+    out = out + q * q;
+  }
+  return out;
+}
+
+at::Tensor icnn_gradient(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const size_t L = wt.A.size();
+  // Forward, keeping the pre-activations p_l (DESIGN.md §2).
+  std::vector<at::Tensor> p(L);
+  p[0] = at::baddbmm(wt.b[0], x, wt.A[0].transpose(1, 2));
+  const at::Tensor z_first = activation(cfg, wt, p[0], 0);
+  at::Tensor z = cfg.square_first_layer ? z_first * z_first : z_first;
+  for (size_t l = 1; l < L; ++l) {
+    p[l] = at::baddbmm(at::baddbmm(wt.b[l], x, wt.A[l].transpose(1, 2)), z,
+                       wt.W[l - 1].transpose(1, 2));
+    z = activation(cfg, wt, p[l], l);
+  }
+  // d z_{l+1} / d p_l; the first layer's is 2 act(p_0) act'(p_0) when squared.
+  auto d_act = [&](size_t l) {
+    at::Tensor d = activation_derivative(cfg, wt, p[l], l);
+    return (l == 0 && cfg.square_first_layer) ? 2 * z_first * d : d;
+  };
+  // Reverse sweep: delta_l = df/dp_l; grad f = sum_l A_l^T delta_l + 2 (a.x + c) a.
+  at::Tensor delta = d_act(L - 1) * wt.w.transpose(1, 2);
+  at::Tensor grad = at::bmm(delta, wt.A[L - 1]);
+  for (size_t l = L - 1; l >= 1; --l) {
+    delta = at::bmm(delta, wt.W[l - 1]) * d_act(l - 1);
+    grad = at::baddbmm(grad, delta, wt.A[l - 1]);
+  }
+  if (cfg.quadratic_skip) {
+    grad = grad + 2 * at::baddbmm(wt.c, x, wt.a) * wt.a.transpose(1, 2);
+  }
+  return grad;
+}
+
+at::Tensor IcnnPotential::value(const at::Tensor& x) const { return icnn_value(config_, weights_, x); }
+
+at::Tensor IcnnPotential::gradient(const at::Tensor& x) const {
+  return icnn_gradient(config_, weights_, x);
+}
+
+at::Tensor IcnnPotential::gradient_autograd(const at::Tensor& x, bool create_graph) const {
+  at::Tensor xr = x.detach().requires_grad_(true);
+  at::Tensor v = value(xr).sum();
+  return torch::autograd::grad({v}, {xr}, /*grad_outputs=*/{}, /*retain_graph=*/create_graph,
+                               create_graph)[0];
+}
+
+at::Tensor IcnnPotential::gradient_of(int64_t k, const at::Tensor& x) const {
+  if (k < 0 || k >= count_) throw InvalidArgument("potential index " + std::to_string(k) + " out of range");
+  return icnn_gradient(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.scalar_type())).squeeze(0);
+}
+
+at::Tensor IcnnPotential::value_of(int64_t k, const at::Tensor& x) const {
+  if (k < 0 || k >= count_) throw InvalidArgument("potential index " + std::to_string(k) + " out of range");
+  torch::NoGradGuard no_grad;
+  return icnn_value(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.scalar_type())).squeeze(0);
+}
+
+void IcnnPotential::clamp_convex_weights() {
+  torch::NoGradGuard no_grad;
+  for (auto t : weights_.W) t.clamp_min_(0);
+  weights_.w.clamp_min_(0);
+}
+
+at::Tensor IcnnPotential::convexity_violation() const {
+  at::Tensor r = at::relu(-weights_.w).pow(2).sum();
+  for (const auto& t : weights_.W) r = r + at::relu(-t).pow(2).sum();
+  return r;
+}
+
+std::vector<at::Tensor> IcnnPotential::convex_weights() const {
+  std::vector<at::Tensor> out(weights_.W.begin(), weights_.W.end());
+  out.push_back(weights_.w);
+  return out;
+}
+
+}  // namespace wbary::nn
