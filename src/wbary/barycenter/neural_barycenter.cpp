@@ -202,7 +202,13 @@ void NeuralBarycenter::load_checkpoint(const std::string& path) {
     throw IoError(path + ".json: checkpoint format version " + std::to_string(meta.value("format_version", -1)) +
                   ", expected " + std::to_string(kModelFormatVersion));
   }
-  const nlohmann::json current = model_.metadata();
+  nlohmann::json current = model_.metadata();
+  // A resumed run may extend the schedule or log differently; everything
+  // else must match, or the restored state would not mean the same thing.
+  for (const char* free_field : {"iterations", "log_every"}) {
+    meta["config"].erase(free_field);
+    current["config"].erase(free_field);
+  }
   for (const char* key : {"dim", "count", "weights", "config"}) {
     if (meta[key] != current[key]) {
       throw InvalidArgument(path + ": checkpoint was written with a different " + std::string(key) + " (" +

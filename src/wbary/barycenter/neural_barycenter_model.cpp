@@ -55,12 +55,14 @@ void NeuralBarycenterModel::check_index(int64_t i, const at::Tensor& x, const ch
 at::Tensor NeuralBarycenterModel::sample(int64_t n, uint64_t seed) const {
   if (n < 1) throw InvalidArgument("sample: n must be >= 1");
   torch::NoGradGuard no_grad;
-  const bool was_training = h->is_training();
-  h->eval();
+  // BatchNorm must use running statistics here, whatever mode training left it in.
+  const std::shared_ptr<nn::GeneratorImpl>& net = h.ptr();
+  const bool was_training = net->is_training();
+  net->eval();
   at::Generator gen = data::make_generator(data::derive_seed(seed, 0x5a, 0));
   at::Tensor z = at::randn({n, latent_dim()}, gen, at::TensorOptions().dtype(at::kDouble));
-  at::Tensor out = h->forward(z.to(f->weights().w.scalar_type())).to(at::kDouble);
-  h->train(was_training);
+  at::Tensor out = net->forward(z.to(f->weights().w.scalar_type())).to(at::kDouble);
+  net->train(was_training);
   return out;
 }
 

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       "wbary: Wasserstein barycenters of point clouds and distributions.\n"
       "Start with `wbary fit --help`; the README has a walk-through.");
   app.require_subcommand(1);
+  wbary::cli::set_threads(0);  // all cores unless --threads says otherwise
   app.set_version_flag("--version", [] { return wbary::cli::version_banner(); });
   wbary::cli::register_fit(app);
   wbary::cli::register_sample(app);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `wbary` CLI: the happy path (draw, fit, sample,
+# push, pull, eval, gaussian, config round trip, Ctrl-C and --resume) and
+# every bad input of issue #3: each must exit non-zero with a message naming
+# the file or value, and leave no half-written output.
+set -uo pipefail
+WBARY=${1:?usage: cli_test.sh path/to/wbary repo_root}
+ROOT=${2:-.}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit and PATTERN in stderr.
+expect_error() {
+  local name=$1 pattern=$2
+  shift 2
+  local err
+  err=$("$@" 2>&1 >/dev/null)
+  local rc=$?
+  if [ $rc -eq 0 ]; then bad "$name: exit 0, expected failure"; return; fi
+  if ! grep -qF -- "$pattern" <<<"$err"; then bad "$name: message lacks '$pattern': $err"; return; fi
+  ok
+}
+
+# --- happy path -------------------------------------------------------------
+"$WBARY" --version | grep -q "BLAS" && ok || bad "--version lacks BLAS"
+"$WBARY" draw -m ring:inner=0.6,outer=1 --n 500 --out "$T/ring.npy" && ok || bad "draw ring"
+"$WBARY" draw -m square:side=1.5 --n 500 --out "$T/square.csv" && ok || bad "draw square csv"
+"$WBARY" fit -m "$T/ring.npy" -m "$T/square.csv" --iterations 20 --batch-size 50 --out "$T/run" -q \
+  && ok || bad "fit on files"
+for f in model.pt model.json samples.npy report.json plot.png checkpoint.pt; do
+  [ -s "$T/run/$f" ] && ok || bad "fit did not write $f"
+done
+"$WBARY" sample --model "$T/run" --n 64 --out "$T/s.npy" && ok || bad "sample"
+"$WBARY" push --model "$T/run" --marginal 1 --in "$T/ring.npy" --out "$T/pushed.npy" && ok || bad "push"
+"$WBARY" pull --model "$T/run" --marginal 2 --in "$T/s.npy" --out "$T/pulled.csv" && ok || bad "pull"
+$PY - "$T" <<'PYEOF' && ok || bad "outputs have the wrong shapes"
+import sys, numpy as np
+t = sys.argv[1]
+assert np.load(f"{t}/s.npy").shape == (64, 2)
+assert np.load(f"{t}/pushed.npy").shape == (500, 2)
+assert np.loadtxt(f"{t}/pulled.csv", delimiter=",").shape == (64, 2)
+PYEOF
+
+"$WBARY" fit -m gaussian:dim=2,seed=1 -m gaussian:dim=2,seed=2 --iterations 10 --batch-size 32 --out "$T/g" -q \
+  && ok || bad "fit gaussian specs"
+"$WBARY" eval --model "$T/g" --n 2000 | grep -q bw2_uvp_push && ok || bad "eval gaussian"
+"$WBARY" eval --model "$T/g" --n 500 --reference "$T/s.npy" | grep -q bw2_uvp_generator && ok || bad "eval reference"
+"$WBARY" gaussian -m gaussian:dim=1,seed=1 -m gaussian:dim=1,seed=2 --weights 0.25,0.75 | grep -q '"converged": true' \
+  && ok || bad "gaussian"
+
+# --config is read first; explicit flags override it; --dump-config round-trips.
+"$WBARY" fit --dump-config --batch-size 17 --lr-g 0.01 > "$T/cfg.json" && ok || bad "dump-config"
+"$WBARY" fit --config "$T/cfg.json" --dump-config > "$T/cfg2.json" && cmp -s "$T/cfg.json" "$T/cfg2.json" \
+  && ok || bad "config round trip"
+"$WBARY" fit --config "$T/cfg.json" --batch-size 9 --dump-config | grep -q '"batch_size": 9' && ok || bad "flag overrides config"
+grep -q '"lr_g": 0.01' "$T/cfg.json" && ok || bad "dump-config content"
+
+# Ctrl-C writes a checkpoint and exits 130; --resume continues from it.
+"$WBARY" fit -m gaussian:dim=2,seed=1 --iterations 1000000 --batch-size 32 --out "$T/int" -q &
+pid=$!
+sleep 4
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "Ctrl-C exit code $rc, expected 130"
+[ -s "$T/int/checkpoint.pt" ] && [ -s "$T/int/model.pt" ] && ok || bad "Ctrl-C left no checkpoint/model"
+step=$($PY -c "import json;print(json.load(open('$T/int/checkpoint.pt.json'))['step'])")
+"$WBARY" fit -m gaussian:dim=2,seed=1 --iterations $((step + 5)) --batch-size 32 --out "$T/int" -q --resume \
+  && ok || bad "resume"
+$PY -c "import json,sys; r=json.load(open('$T/int/report.json')); sys.exit(0 if r['steps']==$((step + 5)) and r['finished'] else 1)" \
+  && ok || bad "resume did not continue to the new iteration count"
+
+# --- bad input -------------------------------------------------------------
+expect_error "missing file" "nope.npy" "$WBARY" fit -m "$T/nope.npy" -m "$T/ring.npy" --out "$T/x1"
+$PY -c "import numpy as np; np.save('$T/ints.npy', np.arange(10).reshape(5, 2))"
+expect_error "int dtype" "<i8" "$WBARY" fit -m "$T/ints.npy" --out "$T/x2"
+$PY -c "import numpy as np; np.save('$T/cube.npy', np.zeros((2, 2, 2), np.float32))"
+expect_error "3-D array" "expected a 2-D" "$WBARY" fit -m "$T/cube.npy" --out "$T/x3"
+printf '1,2\n3,nan\n' > "$T/nan.csv"
+expect_error "NaN in csv" "nan.csv:2" "$WBARY" fit -m "$T/nan.csv" --out "$T/x4"
+$PY -c "import numpy as np; a=np.ones((5,2)); a[3,1]=np.inf; np.save('$T/inf.npy', a)"
+expect_error "Inf in npy" "row 4, column 2" "$WBARY" fit -m "$T/inf.npy" --out "$T/x5"
+expect_error "dimension mismatch" "has dimension 3" "$WBARY" fit -m gaussian:dim=2 -m gaussian:dim=3 --out "$T/x6"
+expect_error "negative weight" "weight 1 is -0.5" "$WBARY" fit -m "$T/ring.npy" -m "$T/ring.npy" --weights=-0.5,1.5 --out "$T/x7"
+expect_error "weights sum" "sum to 1.2" "$WBARY" fit -m "$T/ring.npy" -m "$T/ring.npy" --weights 0.6,0.6 --out "$T/x8"
+expect_error "weight count" "expected 2" "$WBARY" fit -m "$T/ring.npy" -m "$T/ring.npy" --weights 1 --out "$T/x9"
+expect_error "bad config value" "--batch-size" "$WBARY" fit -m "$T/ring.npy" --batch-size 0 --out "$T/x10"
+expect_error "batch larger than cloud" "fewer than the batch size" "$WBARY" fit -m "$T/ring.npy" --batch-size 501 --iterations 2 --out "$T/x11"
+expect_error "unknown spec key" "unknown key 'sed'" "$WBARY" fit -m gaussian:dim=2,sed=1 --out "$T/x12"
+mkdir -p "$T/old" && cp "$T/run/model.pt" "$T/old/" && sed 's/"format_version": 1/"format_version": 0/' "$T/run/model.json" > "$T/old/model.json"
+expect_error "model version" "format version 0" "$WBARY" sample --model "$T/old" --n 5 --out "$T/x13.npy"
+expect_error "missing model" "model.json" "$WBARY" sample --model "$T/none" --n 5 --out "$T/x14.npy"
+$PY -c "import numpy as np; np.save('$T/three.npy', np.zeros((4, 3)))"
+expect_error "push dimension" "expected 2" "$WBARY" push --model "$T/run" --marginal 1 --in "$T/three.npy" --out "$T/x15.npy"
+expect_error "push index" "marginals 1..2" "$WBARY" push --model "$T/run" --marginal 3 --in "$T/ring.npy" --out "$T/x16.npy"
+expect_error "diverging run" "diverged" "$WBARY" fit -m gaussian:dim=2,shift=100 -m gaussian:dim=2 --lr-f 1e6 --lr-g 1e6 --lr-h 1e6 \
+  --iterations 100 --batch-size 16 --out "$T/x17"
+for f in "$T"/x1*/samples.npy "$T"/x1*/report.json "$T"/x13.npy "$T"/x14.npy "$T"/x15.npy "$T"/x16.npy "$T/x17/report.json"; do
+  [ -e "$f" ] && bad "failed command left output $f"
+done
+ls "$T" "$T"/x* 2>/dev/null | grep -q '\.tmp\.' && bad "temporary files left behind"
+
+echo "cli_test: $pass passed, $fail failed"
+[ $fail -eq 0 ]
