@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${WBARY_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh; fi
-bash scripts/build.sh --target wbary
+bash scripts/build.sh wbary
 ./build/wbary fit \
   --marginal examples/ring.npy --marginal examples/square.npy \
   --iterations "${WBARY_EXAMPLE_ITERATIONS:-1500}" --progress-every 250 \

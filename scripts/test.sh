@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 if [ "${WBARY_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh; fi
 bash scripts/build.sh
 cd build
-ctest --output-on-failure -j 2 --timeout 900 "$@"
+# One test at a time: each test already uses both cores, and OpenMP threads
+# that oversubscribe the cores spin-wait and slow everything ~5x.
+ctest --output-on-failure --timeout 900 "$@"

@@ -9,6 +9,7 @@
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::barycenter {
 namespace {
@@ -83,36 +84,29 @@ StepInfo NeuralBarycenter::step() {
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
   const at::Tensor y_sq = 0.5 * (y * y).sum(-1).mean(1);  // [N], for the cost estimate
 
-  at::Tensor loss_g_i, f_mu_i, f_grad_g_i;
-  for (int64_t kf = 0; kf < c.f_steps; ++kf) {
-    for (int64_t kg = 0; kg < c.g_steps; ++kg) {
-      // g-step: minimise E f_i(grad g_i(Y)) - <Y, grad g_i(Y)> (+ penalty).
-      opt_g_->zero_grad();
-      at::Tensor grad_g = g.gradient_autograd(y, /*create_graph=*/true);
-      loss_g_i = (f.value(grad_g) - (y * grad_g).sum(-1)).mean(1);  // [N]
-      at::Tensor loss = loss_g_i.sum();
-      if (c.g_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * g.convexity_violation();
-      loss.backward();
-      opt_g_->step();
-      if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
-    }
-    // f-step: maximise E f_i(grad g_i(Y)) - E f_i(h(Z)).
-    opt_f_->zero_grad();
-    const at::Tensor grad_g = g.gradient(y);
-    f_mu_i = f.value(mu_n).mean(1);
-    f_grad_g_i = f.value(grad_g).mean(1);
-    at::Tensor loss = (f_mu_i - f_grad_g_i).sum();
-    if (c.f_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * f.convexity_violation();
-    loss.backward();
-    opt_f_->step();
-    if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
-  }
+  const InnerLosses inner = c.engine == Engine::kFused ? update_potentials_fused(y, mu_n)
+                                                        : update_potentials_autograd(y, mu_n);
+  const at::Tensor& loss_g_i = inner.loss_g;
+  const at::Tensor& f_mu_i = inner.f_mu;
+  const at::Tensor& f_grad_g_i = inner.f_t;
+
   // h-step: minimise E|h(Z)|^2/2 - sum_i a_i E f_i(h(Z)).
   opt_h_->zero_grad();
   const at::Tensor half_sq = 0.5 * (mu * mu).sum(-1).mean();
-  const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
-  at::Tensor loss_h = half_sq - (weights_ * f_h).sum();
-  loss_h.backward();
+  at::Tensor loss_h;
+  if (c.engine == Engine::kFused) {
+    // d/dmu = (mu - sum_i a_i grad f_i(mu)) / B, backpropagated through h only.
+    nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
+    nn::icnn_backward_gradient(f.config(), f.weights(), tape);
+    const at::Tensor a = weights_.view({N, 1, 1});
+    const at::Tensor dmu = (mu.detach() - (a * tape.gradient).sum(0)) / static_cast<double>(B);
+    loss_h = half_sq.detach() - (weights_ * tape.value.mean(1)).sum();
+    mu.backward(dmu);
+  } else {
+    const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
+    loss_h = half_sq - (weights_ * f_h).sum();
+    loss_h.backward();
+  }
   opt_h_->step();
 
   ++step_;
@@ -133,6 +127,81 @@ StepInfo NeuralBarycenter::step() {
   require_finite(info.loss_f, "loss_f", step_);
   require_finite(info.loss_h, "loss_h", step_);
   return info;
+}
+
+NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_autograd(const at::Tensor& y,
+                                                                          const at::Tensor& mu) {
+  const auto& c = model_.config();
+  auto& f = *model_.f;
+  auto& g = *model_.g;
+  InnerLosses out;
+  for (int64_t kf = 0; kf < c.f_steps; ++kf) {
+    for (int64_t kg = 0; kg < c.g_steps; ++kg) {
+      // g-step: minimise E f_i(grad g_i(Y)) - <Y, grad g_i(Y)> (+ penalty).
+      opt_g_->zero_grad();
+      at::Tensor grad_g = g.gradient_autograd(y, /*create_graph=*/true);
+      out.loss_g = (f.value(grad_g) - (y * grad_g).sum(-1)).mean(1);  // [N]
+      at::Tensor loss = out.loss_g.sum();
+      if (c.g_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * g.convexity_violation();
+      loss.backward();
+      opt_g_->step();
+      if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
+    }
+    // f-step: maximise E f_i(grad g_i(Y)) - E f_i(h(Z)).
+    opt_f_->zero_grad();
+    const at::Tensor grad_g = g.gradient(y);
+    out.f_mu = f.value(mu).mean(1);
+    out.f_t = f.value(grad_g).mean(1);
+    at::Tensor loss = (out.f_mu - out.f_t).sum();
+    if (c.f_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * f.convexity_violation();
+    loss.backward();
+    opt_f_->step();
+    if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
+  }
+  out.loss_g = out.loss_g.detach();
+  out.f_mu = out.f_mu.detach();
+  out.f_t = out.f_t.detach();
+  return out;
+}
+
+NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_fused(const at::Tensor& y, const at::Tensor& mu) {
+  torch::NoGradGuard no_grad;
+  const auto& c = model_.config();
+  auto& f = *model_.f;
+  auto& g = *model_.g;
+  const int64_t N = y.size(0), B = y.size(1);
+  const double inv_b = 1.0 / static_cast<double>(B);
+  // f-step cotangent: +1/B on the h(Z) half of the batch, -1/B on the grad g(Y) half.
+  const at::Tensor f_cotangent = at::cat({at::full({N, B}, inv_b, y.options()), at::full({N, B}, -inv_b, y.options())}, 1);
+  InnerLosses out;
+  for (int64_t kf = 0; kf < c.f_steps; ++kf) {
+    for (int64_t kg = 0; kg < c.g_steps; ++kg) {
+      // g-step in closed form (DESIGN.md §2): with t = grad g(Y) and
+      // v = (grad f(t) - Y)/B, the loss gradient is d/dtheta sum_b v_b . grad g(Y_b).
+      nn::IcnnTape tg = nn::icnn_forward(g.config(), g.weights(), y);
+      nn::icnn_backward_gradient(g.config(), g.weights(), tg);
+      nn::IcnnTape tf = nn::icnn_forward(f.config(), f.weights(), tg.gradient);
+      nn::icnn_backward_gradient(f.config(), f.weights(), tf);
+      out.loss_g = (tf.value - (y * tg.gradient).sum(-1)).mean(1);
+      const at::Tensor v = (tf.gradient - y) * inv_b;
+      nn::IcnnWeights grads = nn::icnn_directional_parameter_gradient(g.config(), g.weights(), tg, v);
+      if (c.g_convexity == Convexity::kPenalty) nn::add_convexity_penalty_gradient(g.weights(), c.convexity_penalty, grads);
+      nn::set_gradients(g.weights(), grads);
+      opt_g_->step();
+      if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
+    }
+    // f-step: one pass over [h(Z); grad g(Y)] with cotangent (+1/B, -1/B).
+    const at::Tensor x = at::cat({mu, g.gradient(y)}, 1);
+    nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), x);
+    out.f_mu = tape.value.narrow(1, 0, B).mean(1);
+    out.f_t = tape.value.narrow(1, B, B).mean(1);
+    nn::IcnnWeights grads = nn::icnn_value_parameter_gradient(f.config(), f.weights(), tape, f_cotangent);
+    if (c.f_convexity == Convexity::kPenalty) nn::add_convexity_penalty_gradient(f.weights(), c.convexity_penalty, grads);
+    nn::set_gradients(f.weights(), grads);
+    opt_f_->step();
+    if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
+  }
+  return out;
 }
 
 TrainingSummary NeuralBarycenter::train(const std::vector<TrainingCallback*>& callbacks) {

@@ -70,6 +70,15 @@ class NeuralBarycenter {
 
  private:
   void apply_learning_rate_schedule();
+  // The f- and g-updates of one outer iteration (Algorithm 1's two inner
+  // loops), filling the per-marginal batch means used for reporting.
+  struct InnerLosses {
+    at::Tensor loss_g;  // [N] E f_i(grad g_i(Y)) - <Y, grad g_i(Y)>
+    at::Tensor f_mu;    // [N] E f_i(h(Z))
+    at::Tensor f_t;     // [N] E f_i(grad g_i(Y))
+  };
+  InnerLosses update_potentials_autograd(const at::Tensor& y, const at::Tensor& mu);
+  InnerLosses update_potentials_fused(const at::Tensor& y, const at::Tensor& mu);
 
   BarycenterProblem problem_;
   NeuralBarycenterModel model_;

@@ -14,6 +14,14 @@ Convexity parse_convexity(const std::string& name) {
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
 }
 
+std::string to_string(Engine e) { return e == Engine::kFused ? "fused" : "autograd"; }
+
+Engine parse_engine(const std::string& name) {
+  if (name == "fused") return Engine::kFused;
+  if (name == "autograd") return Engine::kAutograd;
+  throw InvalidArgument("engine '" + name + "': expected 'fused' or 'autograd'");
+}
+
 void validate(const NeuralBarycenterConfig& c) {
   auto positive = [](const char* flag, double v) {
     if (!(v > 0)) throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected > 0");
@@ -72,6 +80,7 @@ nlohmann::json to_json(const NeuralBarycenterConfig& c) {
       {"f_convexity", to_string(c.f_convexity)},
       {"g_convexity", to_string(c.g_convexity)},
       {"convexity_penalty", c.convexity_penalty},
+      {"engine", to_string(c.engine)},
       {"seed", c.seed},
       {"dtype", c.dtype},
       {"log_every", c.log_every},
@@ -108,6 +117,7 @@ void update_from_json(NeuralBarycenterConfig& c, const nlohmann::json& j) {
       else if (k == "f_convexity") c.f_convexity = parse_convexity(v.get<std::string>());
       else if (k == "g_convexity") c.g_convexity = parse_convexity(v.get<std::string>());
       else if (k == "convexity_penalty") c.convexity_penalty = v.get<double>();
+      else if (k == "engine") c.engine = parse_engine(v.get<std::string>());
       else if (k == "seed") c.seed = v.get<uint64_t>();
       else if (k == "dtype") c.dtype = v.get<std::string>();
       else if (k == "log_every") c.log_every = v.get<int64_t>();

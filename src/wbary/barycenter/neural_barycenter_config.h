@@ -21,6 +21,9 @@ enum class Convexity {
   kPenalty,  // + lambda * sum ||max(-W, 0)||_F^2 in the loss (the authors' g)
 };
 
+/// How Algorithm 1's derivatives are computed (both give the same numbers).
+enum class Engine { kFused, kAutograd };
+
 struct NeuralBarycenterConfig {
   // --- networks
   nn::IcnnConfig potential;       // f_i and g_i (ICNN_LastInp_Quadratic)
@@ -44,6 +47,10 @@ struct NeuralBarycenterConfig {
   double convexity_penalty = 0.1;               // lambda of R(theta), eq. (10) (LAMBDA_CVX, cfg.py:61)
 
   // --- run
+  // fused: closed-form ICNN derivatives (nn/icnn_kernels.h, DESIGN.md §2);
+  // autograd: the reference implementation through LibTorch's autograd
+  // (double backward in the g-step), kept for checking and comparison.
+  Engine engine = Engine::kFused;
   uint64_t seed = 0;   // networks, batches and latents all derive from it
   std::string dtype = "float32";  // float32 | float64 for the networks
   int64_t log_every = 100;        // history record every k steps
@@ -58,6 +65,8 @@ nlohmann::json to_json(const NeuralBarycenterConfig& config);
 void update_from_json(NeuralBarycenterConfig& config, const nlohmann::json& j);
 
 std::string to_string(Convexity c);
+std::string to_string(Engine e);
+Engine parse_engine(const std::string& name);
 Convexity parse_convexity(const std::string& name);
 
 }  // namespace wbary::barycenter

@@ -53,6 +53,9 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   cmd->add_option("--f-convexity", c.f_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("clamp");
   cmd->add_option("--g-convexity", c.g_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("penalty");
   cmd->add_option("--convexity-penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")->group(g)->capture_default_str();
+  const std::map<std::string, barycenter::Engine> engines = {{"fused", barycenter::Engine::kFused},
+                                                             {"autograd", barycenter::Engine::kAutograd}};
+  cmd->add_option("--engine", c.engine, "fused (closed-form derivatives) | autograd (reference)")->transform(CLI::CheckedTransformer(engines))->group(g)->default_str("fused");
   cmd->add_option("--seed", c.seed, "seeds networks, batches and latents")->group(g)->capture_default_str();
   cmd->add_option("--dtype", c.dtype, "float32 | float64")->group(g)->capture_default_str();
   cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();

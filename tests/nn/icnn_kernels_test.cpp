@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <torch/autograd.h>
+
+#include "support/test_support.h"
+#include "wbary/data/sampler.h"
+#include "wbary/nn/icnn_kernels.h"
+
+namespace wbary::nn {
+namespace {
+
+struct Case {
+  IcnnActivation activation;
+  bool square_first;
+  bool skip;
+  int64_t layers, count, dim, width, batch;
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (auto act : {IcnnActivation::kCelu, IcnnActivation::kPrelu}) {
+    for (bool sq : {true, false}) {
+      for (bool skip : {true, false}) {
+        out.push_back({act, sq, skip, 3, 3, 2, 8, 17});
+        out.push_back({act, sq, skip, 1, 1, 1, 1, 1});  // width 1, d = 1, batch 1
+        out.push_back({act, sq, skip, 2, 2, 5, 7, 3});  // odd sizes
+        out.push_back({act, sq, skip, 4, 1, 3, 1, 5});  // width 1, deeper
+      }
+    }
+  }
+  return out;
+}
+
+IcnnPotential make(const Case& c, at::ScalarType dtype, uint64_t seed) {
+  IcnnConfig cfg;
+  cfg.activation = c.activation;
+  cfg.square_first_layer = c.square_first;
+  cfg.quadratic_skip = c.skip;
+  cfg.hidden_layers = c.layers;
+  cfg.width = c.width;
+  at::Generator gen = data::make_generator(seed);
+  IcnnPotential f(c.count, c.dim, cfg, gen);
+  f.to(dtype);
+  torch::NoGradGuard ng;
+  for (auto& p : f.named_parameters()) {
+    if (p.key().rfind("slope", 0) == 0) p.value().uniform_(0.05, 0.9);  // exercise the slope path
+  }
+  return f;
+}
+
+// Flattens the kernel's gradients in the module's parameter order.
+std::vector<at::Tensor> flatten(const IcnnPotential& f, const IcnnWeights& g) {
+  std::vector<at::Tensor> out;
+  const IcnnWeights& w = f.weights();
+  for (const auto& p : f.named_parameters()) {
+    const at::Tensor& t = p.value();
+    auto pick = [&](const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads) -> at::Tensor {
+      for (size_t k = 0; k < params.size(); ++k) {
+        if (params[k].is_same(t)) return grads[k];
+      }
+      return at::Tensor();
+    };
+    at::Tensor found;
+    for (auto [ps, gs] : {std::pair{&w.A, &g.A}, {&w.b, &g.b}, {&w.W, &g.W}, {&w.slope, &g.slope}}) {
+      if (!found.defined()) found = pick(*ps, *gs);
+    }
+    if (!found.defined() && w.w.is_same(t)) found = g.w;
+    if (!found.defined() && w.a.is_same(t)) found = g.a;
+    if (!found.defined() && w.c.is_same(t)) found = g.c;
+    out.push_back(found);
+  }
+  return out;
+}
+
+void expect_close(const std::vector<at::Tensor>& got, const std::vector<at::Tensor>& want, double tol,
+                  const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_TRUE(got[k].defined()) << what << " parameter " << k << " has no gradient";
+    EXPECT_EQ(got[k].sizes(), want[k].sizes()) << what << " parameter " << k;
+    EXPECT_LT(testing::relative_error(got[k], want[k]), tol) << what << " parameter " << k;
+  }
+}
+
+// Autograd's parameter gradient; a parameter the output does not depend on
+// (e.g. a bias under a piecewise-linear activation, for the directional
+// derivative) gets zeros.
+std::vector<at::Tensor> reference_gradient(const at::Tensor& out, const std::vector<at::Tensor>& params) {
+  auto g = torch::autograd::grad({out}, params, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                 /*allow_unused=*/true);
+  for (size_t k = 0; k < g.size(); ++k) {
+    if (!g[k].defined()) g[k] = at::zeros_like(params[k]);
+  }
+  return g;
+}
+
+void check_case(const Case& c, at::ScalarType dtype, double tol) {
+  IcnnPotential f = make(c, dtype, 100 + c.dim + c.layers);
+  const auto opts = at::TensorOptions().dtype(dtype);
+  const at::Tensor x = at::randn({c.count, c.batch, c.dim}, opts);
+  const at::Tensor cot = at::randn({c.count, c.batch}, opts);
+  const at::Tensor v = at::randn({c.count, c.batch, c.dim}, opts);
+  const std::string tag = std::string(c.activation == IcnnActivation::kCelu ? "celu" : "prelu") +
+                          " sq=" + std::to_string(c.square_first) + " skip=" + std::to_string(c.skip) +
+                          " L=" + std::to_string(c.layers) + " H=" + std::to_string(c.width);
+
+  IcnnTape tape = icnn_forward(f.config(), f.weights(), x);
+  EXPECT_LT(testing::relative_error(tape.value, f.value(x).detach()), tol) << tag;
+  icnn_backward_gradient(f.config(), f.weights(), tape);
+  EXPECT_LT(testing::relative_error(tape.gradient, f.gradient_autograd(x, false)), tol) << tag;
+
+  // f-step: parameter gradient of sum c * f(x).
+  auto value_ref = reference_gradient((cot * f.value(x)).sum(), f.parameters());
+  expect_close(flatten(f, icnn_value_parameter_gradient(f.config(), f.weights(), tape, cot)), value_ref, tol,
+               "value " + tag);
+
+  // g-step: parameter gradient of sum v . grad f(x), against double backward.
+  auto dir_ref = reference_gradient((v * f.gradient_autograd(x, true)).sum(), f.parameters());
+  expect_close(flatten(f, icnn_directional_parameter_gradient(f.config(), f.weights(), tape, v)), dir_ref, tol,
+               "directional " + tag);
+}
+
+TEST(IcnnKernels, MatchAutogradInFloat64) {
+  // Same sums in another order: round-off only, ~1e-15 relative; 1e-10 is the bar.
+  for (const auto& c : cases()) check_case(c, at::kDouble, 1e-10);
+}
+
+TEST(IcnnKernels, MatchAutogradInFloat32) {
+  // float32 round-off (6e-8) amplified by sums of up to ~20 terms of mixed
+  // sign and two chained layers: 2e-4 relative to the largest entry.
+  for (const auto& c : cases()) check_case(c, at::kFloat, 2e-4);
+}
+
+TEST(IcnnKernels, ConvexityPenaltyGradientMatchesAutograd) {
+  IcnnPotential f = make({IcnnActivation::kCelu, true, true, 3, 2, 3, 6, 4}, at::kDouble, 5);
+  IcnnWeights g = icnn_value_parameter_gradient(f.config(), f.weights(), icnn_forward(f.config(), f.weights(),
+                                                at::zeros({2, 4, 3}, at::kDouble)), at::zeros({2, 4}, at::kDouble));
+  add_convexity_penalty_gradient(f.weights(), 0.1, g);
+  auto ref = torch::autograd::grad({0.1 * f.convexity_violation()}, f.weights().W);
+  for (size_t l = 0; l < ref.size(); ++l) EXPECT_LT(testing::relative_error(g.W[l], ref[l]), 1e-12);
+}
+
+}  // namespace
+}  // namespace wbary::nn
