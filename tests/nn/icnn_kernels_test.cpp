@@ -39,8 +39,7 @@ IcnnPotential make(const Case& c, at::ScalarType dtype, uint64_t seed) {
   cfg.hidden_layers = c.layers;
   cfg.width = c.width;
   at::Generator gen = data::make_generator(seed);
-  IcnnPotential f(c.count, c.dim, cfg, gen);
-  f.to(dtype);
+  IcnnPotential f(c.count, c.dim, cfg, gen, dtype);
   torch::NoGradGuard ng;
   for (auto& p : f.named_parameters()) {
     if (p.key().rfind("slope", 0) == 0) p.value().uniform_(0.05, 0.9);  // exercise the slope path
@@ -138,6 +137,63 @@ TEST(IcnnKernels, ConvexityPenaltyGradientMatchesAutograd) {
   add_convexity_penalty_gradient(f.weights(), 0.1, g);
   auto ref = torch::autograd::grad({0.1 * f.convexity_violation()}, f.weights().W);
   for (size_t l = 0; l < ref.size(); ++l) EXPECT_LT(testing::relative_error(g.W[l], ref[l]), 1e-12);
+}
+
+}  // namespace
+}  // namespace wbary::nn
+
+// The CPU (Eigen) kernels against the ATen kernels above, which are held to
+// autograd: the g-step gradient of eq. (10) and the f-step value gradient.
+#include "wbary/nn/icnn_cpu.h"
+
+namespace wbary::nn {
+namespace {
+
+void check_cpu_case(const Case& c, at::ScalarType dtype, double tol) {
+  IcnnPotential g = make(c, dtype, 7 + c.dim);
+  IcnnPotential f = make(c, dtype, 9 + c.dim);
+  const auto opts = at::TensorOptions().dtype(dtype);
+  const at::Tensor y = at::randn({c.count, c.batch, c.dim}, opts);
+  const std::string tag = std::string(c.activation == IcnnActivation::kCelu ? "celu" : "prelu") + " sq=" +
+                          std::to_string(c.square_first) + " skip=" + std::to_string(c.skip) + " L=" +
+                          std::to_string(c.layers) + " H=" + std::to_string(c.width);
+  ASSERT_TRUE(cpu::supported(g));
+
+  // g-step reference: ATen kernels.
+  IcnnTape tg = icnn_forward(g.config(), g.weights(), y);
+  icnn_backward_gradient(g.config(), g.weights(), tg);
+  IcnnTape tf = icnn_forward(f.config(), f.weights(), tg.gradient);
+  icnn_backward_gradient(f.config(), f.weights(), tf);
+  const at::Tensor loss_ref = (tf.value - (y * tg.gradient).sum(-1)).mean(1);
+  IcnnWeights ref = icnn_directional_parameter_gradient(g.config(), g.weights(), tg, (tf.gradient - y) / c.batch);
+  add_convexity_penalty_gradient(g.weights(), 0.1, ref);
+  std::vector<double> loss(c.count);
+  cpu::g_step(g, f, y, 0.1, loss.data());
+  expect_close(flatten(g, g.gradient_views()), flatten(g, ref), tol, "cpu g-step " + tag);
+  for (int64_t k = 0; k < c.count; ++k) EXPECT_NEAR(loss[k], loss_ref[k].item<double>(), tol * 10) << tag;
+
+  // f-step: value gradient with a random cotangent.
+  const at::Tensor cot = at::randn({c.count, c.batch}, opts);
+  IcnnTape tx = icnn_forward(f.config(), f.weights(), y);
+  IcnnWeights vref = icnn_value_parameter_gradient(f.config(), f.weights(), tx, cot);
+  at::Tensor value;
+  cpu::value_parameter_gradient(f, y, cot, 0.0, value);
+  expect_close(flatten(f, f.gradient_views()), flatten(f, vref), tol, "cpu value " + tag);
+  EXPECT_LT(testing::relative_error(value, tx.value), tol) << tag;
+
+  at::Tensor v2, grad;
+  cpu::value_and_gradient(f, y, v2, grad);
+  icnn_backward_gradient(f.config(), f.weights(), tx);
+  EXPECT_LT(testing::relative_error(grad, tx.gradient), tol) << tag;
+}
+
+TEST(IcnnCpuKernels, MatchTheReferenceKernelsInFloat64) {
+  for (const auto& c : cases()) check_cpu_case(c, at::kDouble, 1e-10);
+}
+
+TEST(IcnnCpuKernels, MatchTheReferenceKernelsInFloat32) {
+  // As for the ATen kernels: float32 round-off through two chained networks.
+  for (const auto& c : cases()) check_cpu_case(c, at::kFloat, 5e-4);
 }
 
 }  // namespace

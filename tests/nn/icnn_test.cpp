@@ -34,9 +34,7 @@ IcnnPotential make(const Variant& v, int64_t count, int64_t dim, int64_t width, 
   cfg.hidden_layers = v.layers;
   cfg.width = width;
   at::Generator gen = data::make_generator(seed);
-  IcnnPotential f(count, dim, cfg, gen);
-  f.to(at::kDouble);
-  return f;
+  return IcnnPotential(count, dim, cfg, gen, at::kDouble);
 }
 
 TEST(Icnn, ClosedFormGradientEqualsAutograd) {

@@ -9,6 +9,8 @@
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/nn/flat_adam.h"
+#include "wbary/nn/icnn_cpu.h"
 #include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::barycenter {
@@ -45,8 +47,10 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
       model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
              std::move(config)) {
   const auto& c = model_.config();
-  opt_f_ = make_adam(model_.f->parameters(), c.lr_f, c);
-  opt_g_ = make_adam(model_.g->parameters(), c.lr_g, c);
+  opt_f_ = std::make_unique<nn::FlatAdam>(model_.f->flat_parameters(),
+                                         nn::FlatAdamOptions{c.lr_f, c.adam_beta1, c.adam_beta2});
+  opt_g_ = std::make_unique<nn::FlatAdam>(model_.g->flat_parameters(),
+                                         nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
   opt_h_ = make_adam(model_.h->parameters(), c.lr_h, c);
   weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
                  .to(model_.f->weights().w.scalar_type());
@@ -58,8 +62,8 @@ NeuralBarycenter::~NeuralBarycenter() = default;
 void NeuralBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
   const double factor = std::pow(c.lr_decay, static_cast<double>(step_ / c.lr_decay_every));
-  set_lr(*opt_f_, c.lr_f * factor);
-  set_lr(*opt_g_, c.lr_g * factor);
+  opt_f_->set_lr(c.lr_f * factor);
+  opt_g_->set_lr(c.lr_g * factor);
   set_lr(*opt_h_, c.lr_h * factor);
 }
 
@@ -96,11 +100,18 @@ StepInfo NeuralBarycenter::step() {
   at::Tensor loss_h;
   if (c.engine == Engine::kFused) {
     // d/dmu = (mu - sum_i a_i grad f_i(mu)) / B, backpropagated through h only.
-    nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
-    nn::icnn_backward_gradient(f.config(), f.weights(), tape);
+    at::Tensor f_value, f_grad;
+    if (nn::cpu::supported(f)) {
+      nn::cpu::value_and_gradient(f, mu_n, f_value, f_grad);
+    } else {
+      nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
+      nn::icnn_backward_gradient(f.config(), f.weights(), tape);
+      f_value = tape.value;
+      f_grad = tape.gradient;
+    }
     const at::Tensor a = weights_.view({N, 1, 1});
-    const at::Tensor dmu = (mu.detach() - (a * tape.gradient).sum(0)) / static_cast<double>(B);
-    loss_h = half_sq.detach() - (weights_ * tape.value.mean(1)).sum();
+    const at::Tensor dmu = (mu.detach() - (a * f_grad).sum(0)) / static_cast<double>(B);
+    loss_h = half_sq.detach() - (weights_ * f_value.mean(1)).sum();
     mu.backward(dmu);
   } else {
     const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
@@ -138,24 +149,26 @@ NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_autograd(const
   for (int64_t kf = 0; kf < c.f_steps; ++kf) {
     for (int64_t kg = 0; kg < c.g_steps; ++kg) {
       // g-step: minimise E f_i(grad g_i(Y)) - <Y, grad g_i(Y)> (+ penalty).
-      opt_g_->zero_grad();
+      g.zero_grad();
       at::Tensor grad_g = g.gradient_autograd(y, /*create_graph=*/true);
       out.loss_g = (f.value(grad_g) - (y * grad_g).sum(-1)).mean(1);  // [N]
       at::Tensor loss = out.loss_g.sum();
       if (c.g_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * g.convexity_violation();
       loss.backward();
-      opt_g_->step();
+      g.gather_gradients();
+      opt_g_->step(g.flat_gradients());
       if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
     }
     // f-step: maximise E f_i(grad g_i(Y)) - E f_i(h(Z)).
-    opt_f_->zero_grad();
+    f.zero_grad();
     const at::Tensor grad_g = g.gradient(y);
     out.f_mu = f.value(mu).mean(1);
     out.f_t = f.value(grad_g).mean(1);
     at::Tensor loss = (out.f_mu - out.f_t).sum();
     if (c.f_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * f.convexity_violation();
     loss.backward();
-    opt_f_->step();
+    f.gather_gradients();
+    opt_f_->step(f.flat_gradients());
     if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
   }
   out.loss_g = out.loss_g.detach();
@@ -171,36 +184,54 @@ NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_fused(const at
   auto& g = *model_.g;
   const int64_t N = y.size(0), B = y.size(1);
   const double inv_b = 1.0 / static_cast<double>(B);
+  const double g_penalty = c.g_convexity == Convexity::kPenalty ? c.convexity_penalty : 0.0;
+  const double f_penalty = c.f_convexity == Convexity::kPenalty ? c.convexity_penalty : 0.0;
+  // Raw-memory Eigen kernels on CPU; the same maths in ATen operators elsewhere (CUDA).
+  const bool on_cpu = nn::cpu::supported(f) && nn::cpu::supported(g);
   // f-step cotangent: +1/B on the h(Z) half of the batch, -1/B on the grad g(Y) half.
-  const at::Tensor f_cotangent = at::cat({at::full({N, B}, inv_b, y.options()), at::full({N, B}, -inv_b, y.options())}, 1);
+  const at::Tensor f_cotangent =
+      at::cat({at::full({N, B}, inv_b, y.options()), at::full({N, B}, -inv_b, y.options())}, 1);
+  std::vector<double> loss_g(N);
   InnerLosses out;
   for (int64_t kf = 0; kf < c.f_steps; ++kf) {
     for (int64_t kg = 0; kg < c.g_steps; ++kg) {
       // g-step in closed form (DESIGN.md §2): with t = grad g(Y) and
       // v = (grad f(t) - Y)/B, the loss gradient is d/dtheta sum_b v_b . grad g(Y_b).
-      nn::IcnnTape tg = nn::icnn_forward(g.config(), g.weights(), y);
-      nn::icnn_backward_gradient(g.config(), g.weights(), tg);
-      nn::IcnnTape tf = nn::icnn_forward(f.config(), f.weights(), tg.gradient);
-      nn::icnn_backward_gradient(f.config(), f.weights(), tf);
-      out.loss_g = (tf.value - (y * tg.gradient).sum(-1)).mean(1);
-      const at::Tensor v = (tf.gradient - y) * inv_b;
-      nn::IcnnWeights grads = nn::icnn_directional_parameter_gradient(g.config(), g.weights(), tg, v);
-      if (c.g_convexity == Convexity::kPenalty) nn::add_convexity_penalty_gradient(g.weights(), c.convexity_penalty, grads);
-      nn::set_gradients(g.weights(), grads);
-      opt_g_->step();
+      if (on_cpu) {
+        nn::cpu::g_step(g, f, y, g_penalty, loss_g.data());
+      } else {
+        nn::IcnnTape tg = nn::icnn_forward(g.config(), g.weights(), y);
+        nn::icnn_backward_gradient(g.config(), g.weights(), tg);
+        nn::IcnnTape tf = nn::icnn_forward(f.config(), f.weights(), tg.gradient);
+        nn::icnn_backward_gradient(f.config(), f.weights(), tf);
+        out.loss_g = (tf.value - (y * tg.gradient).sum(-1)).mean(1);
+        const at::Tensor v = (tf.gradient - y) * inv_b;
+        nn::IcnnWeights grads = nn::icnn_directional_parameter_gradient(g.config(), g.weights(), tg, v);
+        if (g_penalty > 0) nn::add_convexity_penalty_gradient(g.weights(), g_penalty, grads);
+        nn::copy_gradients(grads, g.gradient_views());
+      }
+      opt_g_->step(g.flat_gradients());
       if (c.g_convexity == Convexity::kClamp) g.clamp_convex_weights();
     }
     // f-step: one pass over [h(Z); grad g(Y)] with cotangent (+1/B, -1/B).
-    const at::Tensor x = at::cat({mu, g.gradient(y)}, 1);
-    nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), x);
-    out.f_mu = tape.value.narrow(1, 0, B).mean(1);
-    out.f_t = tape.value.narrow(1, B, B).mean(1);
-    nn::IcnnWeights grads = nn::icnn_value_parameter_gradient(f.config(), f.weights(), tape, f_cotangent);
-    if (c.f_convexity == Convexity::kPenalty) nn::add_convexity_penalty_gradient(f.weights(), c.convexity_penalty, grads);
-    nn::set_gradients(f.weights(), grads);
-    opt_f_->step();
+    at::Tensor value;
+    if (on_cpu) {
+      at::Tensor g_value, t;
+      nn::cpu::value_and_gradient(g, y, g_value, t);
+      nn::cpu::value_parameter_gradient(f, at::cat({mu, t}, 1), f_cotangent, f_penalty, value);
+    } else {
+      nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), at::cat({mu, g.gradient(y)}, 1));
+      nn::IcnnWeights grads = nn::icnn_value_parameter_gradient(f.config(), f.weights(), tape, f_cotangent);
+      if (f_penalty > 0) nn::add_convexity_penalty_gradient(f.weights(), f_penalty, grads);
+      nn::copy_gradients(grads, f.gradient_views());
+      value = tape.value;
+    }
+    out.f_mu = value.narrow(1, 0, B).mean(1);
+    out.f_t = value.narrow(1, B, B).mean(1);
+    opt_f_->step(f.flat_gradients());
     if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
   }
+  if (on_cpu) out.loss_g = at::tensor(loss_g, at::TensorOptions().dtype(at::kDouble)).to(y.scalar_type());
   return out;
 }
 
@@ -298,6 +329,8 @@ void NeuralBarycenter::load_checkpoint(const std::string& path) {
     model_.f->load(af);
     model_.g->load(ag);
     model_.h->load(ah);
+    model_.f->repack();  // Module::load replaced the storages
+    model_.g->repack();
     opt_f_->load(of);
     opt_g_->load(og);
     opt_h_->load(oh);

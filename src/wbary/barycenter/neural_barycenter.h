@@ -31,6 +31,9 @@
 namespace torch::optim {
 class Adam;
 }
+namespace wbary::nn {
+class FlatAdam;
+}
 
 namespace wbary::barycenter {
 
@@ -82,7 +85,8 @@ class NeuralBarycenter {
 
   BarycenterProblem problem_;
   NeuralBarycenterModel model_;
-  std::unique_ptr<torch::optim::Adam> opt_f_, opt_g_, opt_h_;
+  std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
+  std::unique_ptr<torch::optim::Adam> opt_h_;
   at::Tensor weights_;  // a_i as [N] in the network dtype
   int64_t step_ = 0;
   double elapsed_before_ = 0;  // training seconds from runs this one resumed

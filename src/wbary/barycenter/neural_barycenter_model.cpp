@@ -31,12 +31,10 @@ NeuralBarycenterModel::NeuralBarycenterModel(int64_t dim, int64_t count, std::ve
   at::Generator gen_f = data::make_generator(data::derive_seed(config_.seed, 0xf, 0));
   at::Generator gen_g = data::make_generator(data::derive_seed(config_.seed, 0x9, 0));
   at::Generator gen_h = data::make_generator(data::derive_seed(config_.seed, 0x4, 0));
-  f = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_f);
-  g = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_g);
-  h = nn::Generator(config_.latent_dim, dim, config_.generator, gen_h);
   const auto dtype = config_.dtype == "float64" ? at::kDouble : at::kFloat;
-  f->to(dtype);
-  g->to(dtype);
+  f = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_f, dtype);
+  g = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_g, dtype);
+  h = nn::Generator(config_.latent_dim, dim, config_.generator, gen_h);
   h->to(dtype);
 }
 
@@ -139,6 +137,8 @@ NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir) {
     model.f->load(af);
     model.g->load(ag);
     model.h->load(ah);
+    model.f->repack();  // Module::load replaced the storages
+    model.g->repack();
   } catch (const c10::Error& e) {
     throw IoError(pt + ": cannot load network weights (missing or corrupt file): " + e.what_without_backtrace());
   }

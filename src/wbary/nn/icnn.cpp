@@ -27,7 +27,8 @@ int64_t resolved_icnn_width(const IcnnConfig& config, int64_t dim) {
   return config.width > 0 ? config.width : std::max<int64_t>(2 * dim, 32);
 }
 
-IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen)
+IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
+                             at::ScalarType dtype)
     : count_(count), dim_(dim), config_(config) {
   if (count < 1 || dim < 1) throw InvalidArgument("IcnnPotential: count and dim must be >= 1");
   if (config.hidden_layers < 1) {
@@ -53,6 +54,50 @@ IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::
   if (config.quadratic_skip) {
     weights_.a = register_parameter("a", uniform({K, dim, 1}, bx, gen));
     weights_.c = register_parameter("c", uniform({K, 1, 1}, bx, gen));
+  }
+  int64_t total = 0;
+  for (const auto& p : parameters()) total += p.numel();
+  flat_ = at::empty({total}, at::TensorOptions().dtype(dtype));
+  flat_grad_ = at::zeros({total}, at::TensorOptions().dtype(dtype));
+  repack();
+  // Gradient views mirror weights_ field by field.
+  auto view_of = [this](const at::Tensor& p) {
+    if (!p.defined()) return at::Tensor();
+    const int64_t offset = (static_cast<const char*>(p.data_ptr()) - static_cast<const char*>(flat_.data_ptr())) /
+                           static_cast<int64_t>(flat_.element_size());
+    return flat_grad_.narrow(0, offset, p.numel()).view(p.sizes());
+  };
+  for (const auto& t : weights_.A) grad_views_.A.push_back(view_of(t));
+  for (const auto& t : weights_.b) grad_views_.b.push_back(view_of(t));
+  for (const auto& t : weights_.W) grad_views_.W.push_back(view_of(t));
+  for (const auto& t : weights_.slope) grad_views_.slope.push_back(view_of(t));
+  grad_views_.w = view_of(weights_.w);
+  grad_views_.a = view_of(weights_.a);
+  grad_views_.c = view_of(weights_.c);
+}
+
+void IcnnPotential::repack() {
+  torch::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (auto& p : parameters()) {
+    at::Tensor slot = flat_.narrow(0, offset, p.numel());
+    slot.copy_(p.reshape({-1}));
+    p.set_data(slot.view(p.sizes()));
+    offset += p.numel();
+  }
+}
+
+void IcnnPotential::gather_gradients() {
+  torch::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (auto& p : parameters()) {
+    at::Tensor slot = flat_grad_.narrow(0, offset, p.numel());
+    if (p.grad().defined()) {
+      slot.copy_(p.grad().reshape({-1}));
+    } else {
+      slot.zero_();
+    }
+    offset += p.numel();
   }
 }
 

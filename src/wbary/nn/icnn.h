@@ -78,7 +78,13 @@ class IcnnPotential : public torch::nn::Module {
   /// `count` independent networks on R^dim. Weights initialised as
   /// PyTorch's nn.Linear (Kaiming-uniform, bound 1/sqrt(fan_in)), as the
   /// authors' code does. `config.width` must be resolved (> 0).
-  IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen);
+  ///
+  /// All parameters live in one contiguous buffer (flat_parameters()),
+  /// with a matching gradient buffer, so that an optimiser step is a few
+  /// vector operations instead of a dozen per tensor. Change the dtype
+  /// through this constructor, not Module::to (which would unshare them).
+  IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
+                at::ScalarType dtype = at::kFloat);
 
   int64_t count() const { return count_; }
   int64_t dim() const { return dim_; }
@@ -115,9 +121,24 @@ class IcnnPotential : public torch::nn::Module {
 
   /// The registered parameters (shared storage), for closed-form kernels.
   const IcnnWeights& weights() const { return weights_; }
+  /// Views into flat_gradients() with the shapes of weights().
+  const IcnnWeights& gradient_views() const { return grad_views_; }
+  /// Every parameter, concatenated in registration order.
+  const at::Tensor& flat_parameters() const { return flat_; }
+  const at::Tensor& flat_gradients() const { return flat_grad_; }
+
+  /// Copies the autograd gradients (.grad()) into flat_gradients(); zero
+  /// where a parameter has none.
+  void gather_gradients();
+  /// Re-shares the parameters with flat_parameters() after something
+  /// replaced their storage (Module::load does), keeping their values.
+  void repack();
 
  private:
   IcnnWeights weights_;
+  IcnnWeights grad_views_;
+  at::Tensor flat_;
+  at::Tensor flat_grad_;
   int64_t count_;
   int64_t dim_;
   IcnnConfig config_;

@@ -182,17 +182,18 @@ void add_convexity_penalty_gradient(const IcnnWeights& wt, double lambda, IcnnWe
   g.w = g.w - (2 * lambda) * at::relu(-wt.w);
 }
 
-void set_gradients(const IcnnWeights& params, const IcnnWeights& grads) {
-  auto set = [](const at::Tensor& p, const at::Tensor& g) {
-    if (p.defined()) const_cast<at::Tensor&>(p).mutable_grad() = g;
+void copy_gradients(const IcnnWeights& grads, const IcnnWeights& dest) {
+  torch::NoGradGuard no_grad;
+  auto copy = [](const at::Tensor& g, const at::Tensor& d) {
+    if (d.defined()) const_cast<at::Tensor&>(d).copy_(g);
   };
-  for (size_t l = 0; l < params.A.size(); ++l) set(params.A[l], grads.A[l]);
-  for (size_t l = 0; l < params.b.size(); ++l) set(params.b[l], grads.b[l]);
-  for (size_t l = 0; l < params.W.size(); ++l) set(params.W[l], grads.W[l]);
-  for (size_t l = 0; l < params.slope.size(); ++l) set(params.slope[l], grads.slope[l]);
-  set(params.w, grads.w);
-  set(params.a, grads.a);
-  set(params.c, grads.c);
+  for (size_t l = 0; l < dest.A.size(); ++l) copy(grads.A[l], dest.A[l]);
+  for (size_t l = 0; l < dest.b.size(); ++l) copy(grads.b[l], dest.b[l]);
+  for (size_t l = 0; l < dest.W.size(); ++l) copy(grads.W[l], dest.W[l]);
+  for (size_t l = 0; l < dest.slope.size(); ++l) copy(grads.slope[l], dest.slope[l]);
+  copy(grads.w, dest.w);
+  copy(grads.a, dest.a);
+  copy(grads.c, dest.c);
 }
 
 }  // namespace wbary::nn

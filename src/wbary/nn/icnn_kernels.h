@@ -19,7 +19,7 @@
 //   nn::IcnnTape tape = nn::icnn_forward(cfg, g.weights(), y);
 //   nn::icnn_backward_gradient(cfg, g.weights(), tape);            // tape.gradient = grad g(y)
 //   nn::IcnnWeights d = nn::icnn_directional_parameter_gradient(cfg, g.weights(), tape, v);
-//   nn::set_gradients(g.weights(), d);                             // then optimizer.step()
+//   nn::copy_gradients(d, g.gradient_views());                    // then FlatAdam::step
 #pragma once
 
 #include <vector>
@@ -58,7 +58,8 @@ IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& config, const 
 /// gradients of the convex weights (the penalty R of eq. 10).
 void add_convexity_penalty_gradient(const IcnnWeights& weights, double lambda, IcnnWeights& gradients);
 
-/// Writes `gradients` into the .grad() of the matching parameters.
-void set_gradients(const IcnnWeights& parameters, const IcnnWeights& gradients);
+/// Copies `gradients` into `destination` field by field (e.g. into
+/// IcnnPotential::gradient_views(), for FlatAdam).
+void copy_gradients(const IcnnWeights& gradients, const IcnnWeights& destination);
 
 }  // namespace wbary::nn

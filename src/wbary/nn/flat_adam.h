@@ -1,0 +1,50 @@
+// File: wbary/nn/flat_adam.h
+//
+// Adam (Kingma & Ba 2015) on one contiguous parameter vector and its
+// gradient vector: the same update as torch::optim::Adam (bias-corrected,
+// eps added to sqrt(v)/sqrt(1 - beta2^t)), in 6 vector operations per step
+// whatever the number of parameter tensors. The NWB solver makes 24 g- and
+// 4 f-updates per outer iteration on networks of ~11 tensors each, where
+// per-tensor dispatch dominated the time.
+//
+// Example:
+//   nn::FlatAdam opt(net.flat_parameters(), {.lr = 1e-3});
+//   ... fill net.flat_gradients() ...
+//   opt.step(net.flat_gradients());
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/serialize/archive.h>
+
+namespace wbary::nn {
+
+struct FlatAdamOptions {
+  double lr = 1e-3;      // PyTorch defaults
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+class FlatAdam {
+ public:
+  /// `parameters` is updated in place; it must stay alive and contiguous.
+  FlatAdam(at::Tensor parameters, FlatAdamOptions options);
+
+  void step(const at::Tensor& gradient);
+  void set_lr(double lr) { options_.lr = lr; }
+  double lr() const { return options_.lr; }
+  int64_t steps() const { return step_; }
+
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
+ private:
+  at::Tensor params_;
+  at::Tensor exp_avg_;
+  at::Tensor exp_avg_sq_;
+  at::Tensor denom_;  // workspace
+  FlatAdamOptions options_;
+  int64_t step_ = 0;
+};
+
+}  // namespace wbary::nn

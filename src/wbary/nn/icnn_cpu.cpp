@@ -1,0 +1,358 @@
+#include "wbary/nn/icnn_cpu.h"
+
+#include <ATen/Parallel.h>
+
+#include <Eigen/Core>
+#include <vector>
+
+namespace wbary::nn::cpu {
+namespace {
+
+template <typename T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+template <typename T>
+using RowVec = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+template <typename T>
+using MapMat = Eigen::Map<Mat<T>>;
+template <typename T>
+using CMapMat = Eigen::Map<const Mat<T>>;
+template <typename T>
+using MapRow = Eigen::Map<RowVec<T>>;
+template <typename T>
+using CMapRow = Eigen::Map<const RowVec<T>>;
+
+// Network k of a stack, as raw pointers into [K, out, in] parameter tensors.
+template <typename P>
+struct Net {
+  std::vector<P*> A, b, W, slope;
+  P *w = nullptr, *a = nullptr, *c = nullptr;
+};
+
+template <typename T, typename P>
+Net<P> network(const IcnnWeights& wt, int64_t k) {
+  auto ptr = [k](const at::Tensor& t) -> P* {
+    if (!t.defined()) return nullptr;
+    return const_cast<P*>(t.data_ptr<T>()) + k * (t.numel() / t.size(0));
+  };
+  Net<P> n;
+  for (const auto& t : wt.A) n.A.push_back(ptr(t));
+  for (const auto& t : wt.b) n.b.push_back(ptr(t));
+  for (const auto& t : wt.W) n.W.push_back(ptr(t));
+  for (const auto& t : wt.slope) n.slope.push_back(ptr(t));
+  n.w = ptr(wt.w);
+  n.a = ptr(wt.a);
+  n.c = ptr(wt.c);
+  return n;
+}
+
+// Per-thread buffers for one network at one batch size: sized on first use
+// and reused, so the training loop allocates nothing here.
+template <typename T>
+struct Pass {
+  std::vector<Mat<T>> p, z, d1, d2, ds_value, ds_d1, delta;
+  Mat<T> first, grad;
+  Vec<T> q, value;
+};
+
+template <typename T>
+struct Workspace {
+  Pass<T> g, f;
+  std::vector<Mat<T>> pdot, zdot;
+  Mat<T> v, pbar, zbar, zdotbar, tmp;
+  Vec<T> av, qbar;
+};
+
+template <typename T>
+Workspace<T>& workspace() {
+  thread_local Workspace<T> ws;
+  return ws;
+}
+
+template <typename T>
+class Kernels {
+ public:
+  Kernels(const IcnnPotential& net) : cfg_(net.config()), L_(cfg_.hidden_layers), H_(cfg_.width), d_(net.dim()) {}
+
+  // Forward pass and activation derivatives (d2 and slope terms on request).
+  void forward(const Net<const T>& n, const CMapMat<T>& x, Pass<T>& s, bool need_d2) const {
+    const int64_t B = x.rows();
+    const bool prelu = cfg_.activation == IcnnActivation::kPrelu;
+    s.p.resize(L_);
+    s.z.resize(L_ + 1);
+    s.d1.resize(L_);
+    s.d2.resize(L_);
+    s.ds_value.resize(L_);
+    s.ds_d1.resize(L_);
+    for (int64_t l = 0; l < L_; ++l) {
+      Mat<T>& p = s.p[l];
+      p.resize(B, H_);
+      p.noalias() = x * CMapMat<T>(n.A[l], H_, d_).transpose();
+      p.rowwise() += CMapRow<T>(n.b[l], H_);
+      if (l >= 1) p.noalias() += s.z[l] * CMapMat<T>(n.W[l - 1], H_, H_).transpose();
+      // sigma, sigma', sigma'' (and d/ds for PReLU) elementwise.
+      Mat<T>& out = (l == 0 && cfg_.square_first_layer) ? s.first : s.z[l + 1];
+      out.resize(B, H_);
+      s.d1[l].resize(B, H_);
+      if (need_d2) s.d2[l].resize(B, H_);
+      if (prelu) {
+        s.ds_value[l].resize(B, H_);
+        s.ds_d1[l].resize(B, H_);
+      }
+      const T slope = prelu ? n.slope[l][0] : T(0);
+      const int64_t count = B * H_;
+      const T* pp = p.data();
+      T* o = out.data();
+      T* s1 = s.d1[l].data();
+      T* s2 = need_d2 ? s.d2[l].data() : nullptr;
+      for (int64_t i = 0; i < count; ++i) {
+        const T v = pp[i];
+        if (prelu) {
+          const bool pos = v > 0;
+          o[i] = pos ? v : slope * v;
+          s1[i] = pos ? T(1) : slope;
+          if (s2) s2[i] = T(0);
+          s.ds_value[l].data()[i] = pos ? T(0) : v;
+          s.ds_d1[l].data()[i] = pos ? T(0) : T(1);
+        } else if (v > 0) {
+          o[i] = v;
+          s1[i] = T(1);
+          if (s2) s2[i] = T(0);
+        } else {
+          const T e = std::exp(v);  // CELU(alpha = 1) = e^p - 1 for p <= 0
+          o[i] = e - T(1);
+          s1[i] = e;
+          if (s2) s2[i] = e;
+        }
+      }
+      if (l == 0 && cfg_.square_first_layer) {
+        // phi = sigma^2: phi' = 2 sigma sigma', phi'' = 2 (sigma'^2 + sigma sigma'').
+        auto sg = s.first.array();
+        s.z[1] = sg.square().matrix();
+        if (prelu) {
+          s.ds_d1[0] = (2 * (s.ds_value[0].array() * s.d1[0].array() + sg * s.ds_d1[0].array())).matrix();
+          s.ds_value[0] = (2 * sg * s.ds_value[0].array()).matrix();
+        }
+        if (need_d2) s.d2[0] = (2 * (s.d1[0].array().square() + sg * s.d2[0].array())).matrix();
+        s.d1[0] = (2 * sg * s.d1[0].array()).matrix();
+      }
+    }
+    s.value.resize(B);
+    s.value.noalias() = s.z[L_] * Eigen::Map<const Vec<T>>(n.w, H_);
+    if (cfg_.quadratic_skip) {
+      s.q.resize(B);
+      s.q.noalias() = x * Eigen::Map<const Vec<T>>(n.a, d_);
+      s.q.array() += n.c[0];
+      s.value.array() += s.q.array().square();
+    }
+  }
+
+  // delta_l = df/dp_l and grad f(x) (one reverse sweep).
+  void backward_gradient(const Net<const T>& n, Pass<T>& s) const {
+    const int64_t B = s.p[0].rows();
+    s.delta.resize(L_);
+    s.delta[L_ - 1] = (s.d1[L_ - 1].array().rowwise() * CMapRow<T>(n.w, H_).array()).matrix();
+    s.grad.resize(B, d_);
+    s.grad.noalias() = s.delta[L_ - 1] * CMapMat<T>(n.A[L_ - 1], H_, d_);
+    for (int64_t l = L_ - 1; l >= 1; --l) {
+      Mat<T>& dl = s.delta[l - 1];
+      dl.resize(B, H_);
+      dl.noalias() = s.delta[l] * CMapMat<T>(n.W[l - 1], H_, H_);
+      dl.array() *= s.d1[l - 1].array();
+      s.grad.noalias() += dl * CMapMat<T>(n.A[l - 1], H_, d_);
+    }
+    if (cfg_.quadratic_skip) s.grad.noalias() += 2 * s.q * CMapRow<T>(n.a, d_);
+  }
+
+  // Parameter gradient of sum_b cot_b f(x_b).
+  void value_backward(const Net<const T>& n, const Net<T>& gr, const CMapMat<T>& x, const Pass<T>& s,
+                      const Eigen::Map<const Vec<T>>& cot, Workspace<T>& ws) const {
+    const int64_t B = x.rows();
+    Eigen::Map<Vec<T>>(gr.w, H_).noalias() = s.z[L_].transpose() * cot;
+    ws.zbar.resize(B, H_);
+    ws.zbar.noalias() = cot * CMapRow<T>(n.w, H_);
+    for (int64_t l = L_ - 1; l >= 0; --l) {
+      if (!gr.slope.empty()) gr.slope[l][0] = (ws.zbar.array() * s.ds_value[l].array()).sum();
+      ws.pbar = (ws.zbar.array() * s.d1[l].array()).matrix();
+      MapMat<T>(gr.A[l], H_, d_).noalias() = ws.pbar.transpose() * x;
+      MapRow<T>(gr.b[l], H_) = ws.pbar.colwise().sum();
+      if (l >= 1) {
+        MapMat<T>(gr.W[l - 1], H_, H_).noalias() = ws.pbar.transpose() * s.z[l];
+        ws.zbar.noalias() = ws.pbar * CMapMat<T>(n.W[l - 1], H_, H_);
+      }
+    }
+    if (cfg_.quadratic_skip) {
+      ws.qbar = (2 * s.q.array() * cot.array()).matrix();
+      Eigen::Map<Vec<T>>(gr.a, d_).noalias() = x.transpose() * ws.qbar;
+      gr.c[0] = ws.qbar.sum();
+    }
+  }
+
+  // Parameter gradient of sum_b v_b . grad f(x_b) (DESIGN.md §2), given the
+  // forward pass with d2 and the deltas.
+  void directional_backward(const Net<const T>& n, const Net<T>& gr, const CMapMat<T>& x, const Pass<T>& s,
+                            const Mat<T>& v, Workspace<T>& ws) const {
+    const int64_t B = x.rows();
+    ws.pdot.resize(L_);
+    ws.zdot.resize(L_ + 1);
+    for (int64_t l = 0; l < L_; ++l) {
+      ws.pdot[l].resize(B, H_);
+      ws.pdot[l].noalias() = v * CMapMat<T>(n.A[l], H_, d_).transpose();
+      if (l >= 1) ws.pdot[l].noalias() += ws.zdot[l] * CMapMat<T>(n.W[l - 1], H_, H_).transpose();
+      ws.zdot[l + 1] = (s.d1[l].array() * ws.pdot[l].array()).matrix();
+    }
+    MapRow<T>(gr.w, H_) = ws.zdot[L_].colwise().sum();
+    bool have_zbar = false;
+    for (int64_t l = L_ - 1; l >= 0; --l) {
+      if (l == L_ - 1) {
+        ws.pbar = (s.d2[l].array() * ws.pdot[l].array()).rowwise() * CMapRow<T>(n.w, H_).array();
+      } else {
+        ws.zdotbar.resize(B, H_);
+        ws.zdotbar.noalias() = s.delta[l + 1] * CMapMat<T>(n.W[l], H_, H_);
+        ws.pbar = (s.d2[l].array() * ws.pdot[l].array() * ws.zdotbar.array()).matrix();
+      }
+      if (!gr.slope.empty()) {
+        T ds = (l == L_ - 1) ? ((ws.pdot[l].array() * s.ds_d1[l].array()).rowwise() * CMapRow<T>(n.w, H_).array()).sum()
+                             : (ws.zdotbar.array() * ws.pdot[l].array() * s.ds_d1[l].array()).sum();
+        if (have_zbar) ds += (ws.zbar.array() * s.ds_value[l].array()).sum();
+        gr.slope[l][0] = ds;
+      }
+      if (have_zbar) ws.pbar.array() += s.d1[l].array() * ws.zbar.array();
+      MapMat<T> dA(gr.A[l], H_, d_);
+      dA.noalias() = ws.pbar.transpose() * x;
+      dA.noalias() += s.delta[l].transpose() * v;
+      MapRow<T>(gr.b[l], H_) = ws.pbar.colwise().sum();
+      if (l >= 1) {
+        MapMat<T> dW(gr.W[l - 1], H_, H_);
+        dW.noalias() = ws.pbar.transpose() * s.z[l];
+        dW.noalias() += s.delta[l].transpose() * ws.zdot[l];
+        ws.zbar.resize(B, H_);
+        ws.zbar.noalias() = ws.pbar * CMapMat<T>(n.W[l - 1], H_, H_);
+        have_zbar = true;
+      }
+    }
+    if (cfg_.quadratic_skip) {
+      ws.av.resize(B);
+      ws.av.noalias() = v * Eigen::Map<const Vec<T>>(n.a, d_);
+      Eigen::Map<Vec<T>> da(gr.a, d_);
+      da.noalias() = 2 * x.transpose() * ws.av;
+      da.noalias() += 2 * v.transpose() * s.q;
+      gr.c[0] = 2 * ws.av.sum();
+    }
+  }
+
+  // d/dW lambda sum ||max(-W, 0)||^2 = -2 lambda max(-W, 0).
+  void add_penalty(const Net<const T>& n, const Net<T>& gr, double lambda) const {
+    const T c = static_cast<T>(2 * lambda);
+    for (int64_t l = 1; l < L_; ++l) {
+      MapMat<T>(gr.W[l - 1], H_, H_).array() -= c * (-CMapMat<T>(n.W[l - 1], H_, H_).array()).max(T(0));
+    }
+    Eigen::Map<Vec<T>>(gr.w, H_).array() -= c * (-Eigen::Map<const Vec<T>>(n.w, H_).array()).max(T(0));
+  }
+
+ private:
+  IcnnConfig cfg_;
+  int64_t L_, H_, d_;
+};
+
+template <typename T>
+void g_step_impl(const IcnnPotential& g, const IcnnPotential& f, const at::Tensor& y, double penalty, double* loss) {
+  const int64_t K = g.count(), B = y.size(1), d = g.dim();
+  const Kernels<T> kg(g), kf(f);
+  const T* yd = y.data_ptr<T>();
+  at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
+    Workspace<T>& ws = workspace<T>();
+    for (int64_t k = begin; k < end; ++k) {
+      const Net<const T> gn = network<T, const T>(g.weights(), k);
+      const Net<const T> fn = network<T, const T>(f.weights(), k);
+      const Net<T> gr = network<T, T>(g.gradient_views(), k);
+      const CMapMat<T> x(yd + k * B * d, B, d);
+      kg.forward(gn, x, ws.g, /*need_d2=*/true);
+      kg.backward_gradient(gn, ws.g);
+      const CMapMat<T> t(ws.g.grad.data(), B, d);
+      kf.forward(fn, t, ws.f, /*need_d2=*/false);
+      kf.backward_gradient(fn, ws.f);
+      loss[k] = static_cast<double>((ws.f.value.array() - (x.array() * t.array()).rowwise().sum()).mean());
+      ws.v = (ws.f.grad - x) / static_cast<T>(B);
+      kg.directional_backward(gn, gr, x, ws.g, ws.v, ws);
+      if (penalty > 0) kg.add_penalty(gn, gr, penalty);
+    }
+  });
+}
+
+template <typename T>
+void value_gradient_impl(const IcnnPotential& f, const at::Tensor& x, const at::Tensor& cot, double penalty,
+                         at::Tensor& value) {
+  const int64_t K = f.count(), B = x.size(1), d = f.dim();
+  const Kernels<T> kf(f);
+  at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
+    Workspace<T>& ws = workspace<T>();
+    for (int64_t k = begin; k < end; ++k) {
+      const Net<const T> fn = network<T, const T>(f.weights(), k);
+      const Net<T> gr = network<T, T>(f.gradient_views(), k);
+      const CMapMat<T> xk(x.data_ptr<T>() + k * B * d, B, d);
+      kf.forward(fn, xk, ws.f, /*need_d2=*/false);
+      Eigen::Map<Vec<T>>(value.data_ptr<T>() + k * B, B) = ws.f.value;
+      kf.value_backward(fn, gr, xk, ws.f, Eigen::Map<const Vec<T>>(cot.data_ptr<T>() + k * B, B), ws);
+      if (penalty > 0) kf.add_penalty(fn, gr, penalty);
+    }
+  });
+}
+
+template <typename T>
+void value_and_gradient_impl(const IcnnPotential& f, const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) {
+  const int64_t K = f.count(), B = x.size(1), d = f.dim();
+  const Kernels<T> kf(f);
+  at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
+    Workspace<T>& ws = workspace<T>();
+    for (int64_t k = begin; k < end; ++k) {
+      const Net<const T> fn = network<T, const T>(f.weights(), k);
+      const CMapMat<T> xk(x.data_ptr<T>() + k * B * d, B, d);
+      kf.forward(fn, xk, ws.f, /*need_d2=*/false);
+      kf.backward_gradient(fn, ws.f);
+      Eigen::Map<Vec<T>>(value.data_ptr<T>() + k * B, B) = ws.f.value;
+      MapMat<T>(gradient.data_ptr<T>() + k * B * d, B, d) = ws.f.grad;
+    }
+  });
+}
+
+}  // namespace
+
+bool supported(const IcnnPotential& net) {
+  const at::Tensor& w = net.weights().w;
+  return w.device().is_cpu() && (w.scalar_type() == at::kFloat || w.scalar_type() == at::kDouble);
+}
+
+void g_step(const IcnnPotential& g, const IcnnPotential& f, const at::Tensor& y, double penalty, double* loss_g) {
+  const at::Tensor yc = y.contiguous();
+  if (yc.scalar_type() == at::kDouble) {
+    g_step_impl<double>(g, f, yc, penalty, loss_g);
+  } else {
+    g_step_impl<float>(g, f, yc, penalty, loss_g);
+  }
+}
+
+void value_parameter_gradient(const IcnnPotential& f, const at::Tensor& x, const at::Tensor& cot, double penalty,
+                              at::Tensor& value) {
+  const at::Tensor xc = x.contiguous(), cc = cot.contiguous();
+  value = at::empty({f.count(), x.size(1)}, x.options());
+  if (xc.scalar_type() == at::kDouble) {
+    value_gradient_impl<double>(f, xc, cc, penalty, value);
+  } else {
+    value_gradient_impl<float>(f, xc, cc, penalty, value);
+  }
+}
+
+void value_and_gradient(const IcnnPotential& f, const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) {
+  const at::Tensor xc = x.contiguous();
+  value = at::empty({f.count(), x.size(1)}, x.options());
+  gradient = at::empty_like(xc);
+  if (xc.scalar_type() == at::kDouble) {
+    value_and_gradient_impl<double>(f, xc, value, gradient);
+  } else {
+    value_and_gradient_impl<float>(f, xc, value, gradient);
+  }
+}
+
+}  // namespace wbary::nn::cpu
