@@ -70,7 +70,6 @@ void NeuralBarycenter::apply_learning_rate_schedule() {
 StepInfo NeuralBarycenter::step() {
   const auto& c = model_.config();
   auto& f = *model_.f;
-  auto& g = *model_.g;
   auto& h = model_.h;
   const int64_t N = model_.count(), B = c.batch_size, d = model_.dim();
   const auto dtype = f.weights().w.scalar_type();

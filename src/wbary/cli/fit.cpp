@@ -99,6 +99,15 @@ void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, co
   }
 }
 
+// --threads 0 picks the thread count from the network size: on 2 cores the
+// fused engine ran d = 2 (width 32) and d = 16 slower on 2 threads than on 1
+// (BENCHMARKS.md), since tiny products cannot amortise a thread hand-off.
+int automatic_threads(const barycenter::NeuralBarycenterConfig& config, int64_t dim) {
+  const auto c = barycenter::resolved(config, dim);
+  const int64_t work = c.batch_size * c.potential.width * (c.potential.width + dim);
+  return work < 500000 ? 1 : 0;
+}
+
 void run_fit(FitOptions& o) {
   set_threads(o.threads);
   if (o.dump_config) {
@@ -107,6 +116,7 @@ void run_fit(FitOptions& o) {
   }
   barycenter::validate(o.config);
   barycenter::BarycenterProblem problem = make_problem(o.marginals, o.weights);
+  if (o.threads == 0) set_threads(automatic_threads(o.config, problem.dim()));
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw IoError(o.out + ": cannot create output directory: " + ec.message());
@@ -195,7 +205,7 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--out,-o", o->out, "output directory (model, samples, report, checkpoint)");
   cmd->add_flag("--resume", o->resume, "continue from OUT/checkpoint.pt");
   cmd->add_flag("--dump-config", o->dump_config, "print the effective config as JSON and exit");
-  cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads; 0 = automatic (all cores, or 1 for small networks)")->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds of training (0 = none)");
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "write OUT/checkpoint.pt every k steps")->capture_default_str();
   cmd->add_option("--eval-every", o->eval_every, "evaluate BW2-UVP every k steps (Gaussian marginals)")->capture_default_str();

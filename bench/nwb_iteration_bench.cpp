@@ -1,0 +1,71 @@
+// One outer iteration of Algorithm 1 (Fan et al. 2021): 24 g-updates, 4
+// f-updates and 1 h-update per marginal, three Gaussian marginals, batch
+// 100, the paper's widths (ICNN H = 2d, generator H_h from NWB1_gmm.py),
+// for both engines side by side. Each repetition times one iteration; the
+// aggregates report the median over 20 (or --benchmark_repetitions).
+//
+//   build/bench/nwb_iteration_bench --benchmark_filter='/2/|/16/'
+//   /usr/bin/python3 bench/nwb_report.py build/bench/nwb_iteration_bench   (table with ratios)
+#include <benchmark/benchmark.h>
+
+#include <ATen/Parallel.h>
+
+#include "wbary/barycenter/neural_barycenter.h"
+#include "wbary/data/spec.h"
+
+namespace {
+
+using wbary::barycenter::Engine;
+
+int64_t paper_generator_width(int64_t d) {
+  switch (d) {
+    case 2: return 10;
+    case 16: return 32;
+    case 64: return 100;
+    case 128: return 160;
+    case 256: return 280;
+    default: return 2 * d;
+  }
+}
+
+void BM_OuterIteration(benchmark::State& state) {
+  const int64_t d = state.range(0);
+  const Engine engine = state.range(1) == 0 ? Engine::kFused : Engine::kAutograd;
+  at::set_num_threads(static_cast<int>(state.range(2)));
+  wbary::barycenter::BarycenterProblem problem;
+  for (int s = 1; s <= 3; ++s) {
+    const std::string spec = "gaussian:dim=" + std::to_string(d) + ",seed=" + std::to_string(s);
+    problem.specs.push_back(spec);
+    problem.marginals.push_back(wbary::data::make_sampler(spec));
+  }
+  wbary::barycenter::NeuralBarycenterConfig c;
+  c.engine = engine;
+  c.potential.width = 2 * d;
+  c.generator.width = paper_generator_width(d);
+  c.iterations = 1 << 30;
+  wbary::barycenter::NeuralBarycenter solver(problem, c);
+  for (int k = 0; k < 2; ++k) solver.step();  // warm-up: workspaces, caches
+  for (auto _ : state) benchmark::DoNotOptimize(solver.step());
+  state.SetLabel(engine == Engine::kFused ? "fused" : "autograd");
+}
+
+void arguments(benchmark::internal::Benchmark* b) {
+  for (int64_t d : {2, 16, 64, 128, 256}) {
+    for (int64_t threads : {1, 2}) {
+      for (int64_t engine : {0, 1}) b->Args({d, engine, threads});
+    }
+  }
+}
+
+BENCHMARK(BM_OuterIteration)
+    ->Apply(arguments)
+    ->ArgNames({"d", "autograd", "threads"})
+    ->Iterations(1)
+    ->Repetitions(20)
+    ->ReportAggregatesOnly(true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
