@@ -66,6 +66,26 @@ BENCHMARK(BM_OuterIteration)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The machine's float32 GEMM rate through LibTorch (OpenBLAS), the yardstick
+// for the fused engine's GFLOP/s in bench/nwb_report.py.
+void BM_GemmPeak(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  at::set_num_threads(static_cast<int>(state.range(1)));
+  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  at::Tensor c = at::empty({n, n});
+  at::mm_out(c, a, b);
+  for (auto _ : state) at::mm_out(c, a, b);
+}
+
+BENCHMARK(BM_GemmPeak)
+    ->Args({1024, 1})
+    ->Args({1024, 2})
+    ->ArgNames({"n", "threads"})
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

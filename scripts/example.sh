@@ -8,6 +8,6 @@ if [ "${WBARY_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh; fi
 bash scripts/build.sh wbary
 ./build/wbary fit \
   --marginal examples/ring.npy --marginal examples/square.npy \
-  --iterations "${WBARY_EXAMPLE_ITERATIONS:-1500}" --progress-every 250 \
+  --iterations "${WBARY_EXAMPLE_ITERATIONS:-6000}" --lr-decay-every 4000 --progress-every 500 \
   --out out/ring_square
 echo "see out/ring_square/plot.png (marginals | h#eta | grad g_i # mu_i) and out/ring_square/report.json"

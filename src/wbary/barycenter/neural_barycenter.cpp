@@ -53,7 +53,7 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
                                          nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
   opt_h_ = make_adam(model_.h->parameters(), c.lr_h, c);
   weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
-                 .to(model_.f->weights().w.scalar_type());
+                 .to(model_.f->weights().w.options());
   model_.h->train();
 }
 
@@ -72,15 +72,17 @@ StepInfo NeuralBarycenter::step() {
   auto& f = *model_.f;
   auto& h = model_.h;
   const int64_t N = model_.count(), B = c.batch_size, d = model_.dim();
-  const auto dtype = f.weights().w.scalar_type();
   apply_learning_rate_schedule();
 
   // Batches of this step: a pure function of (seed, step) (data/sampler.h).
   std::vector<at::Tensor> ys;
   for (int64_t i = 0; i < N; ++i) ys.push_back(problem_.marginals[i]->batch(c.seed, i, step_, B));
-  const at::Tensor y = at::stack(ys).to(dtype);  // [N, B, d]
+  // Batches and latents are drawn on the CPU (the same numbers on any
+  // device, so a run is reproducible across machines), then moved.
+  const auto options = f.weights().w.options();
+  const at::Tensor y = at::stack(ys).to(options);  // [N, B, d]
   at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kLatentStream, step_));
-  const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(dtype);
+  const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(options);
 
   // h(Z) once per outer iteration: h is fixed inside the f/g loops.
   at::Tensor mu = h->forward(z);  // [B, d], in h's graph
@@ -304,7 +306,7 @@ void NeuralBarycenter::load_checkpoint(const std::string& path) {
   nlohmann::json current = model_.metadata();
   // A resumed run may extend the schedule or log differently; everything
   // else must match, or the restored state would not mean the same thing.
-  for (const char* free_field : {"iterations", "log_every"}) {
+  for (const char* free_field : {"iterations", "log_every", "engine", "device"}) {
     meta["config"].erase(free_field);
     current["config"].erase(free_field);
   }

@@ -1,5 +1,6 @@
 #include "wbary/barycenter/neural_barycenter_config.h"
 
+#include <ATen/Context.h>
 #include <nlohmann/json.hpp>
 
 #include "wbary/error.h"
@@ -49,6 +50,14 @@ void validate(const NeuralBarycenterConfig& c) {
   if (!(c.adam_beta1 >= 0 && c.adam_beta1 < 1)) throw InvalidArgument("--adam-beta1: expected in [0, 1)");
   if (!(c.adam_beta2 >= 0 && c.adam_beta2 < 1)) throw InvalidArgument("--adam-beta2: expected in [0, 1)");
   if (!(c.convexity_penalty >= 0)) throw InvalidArgument("--convexity-penalty: expected >= 0");
+  if (c.device != "cpu") {
+    bool valid = c.device == "cuda" || c.device.rfind("cuda:", 0) == 0;
+    if (!valid) throw InvalidArgument("--device: got '" + c.device + "', expected cpu, cuda or cuda:N");
+    if (!at::hasCUDA()) {
+      throw InvalidArgument("--device " + c.device +
+                            ": no CUDA device available (this LibTorch has no CUDA support or no GPU is visible)");
+    }
+  }
   if (c.dtype != "float32" && c.dtype != "float64") {
     throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
   }
@@ -83,6 +92,7 @@ nlohmann::json to_json(const NeuralBarycenterConfig& c) {
       {"engine", to_string(c.engine)},
       {"seed", c.seed},
       {"dtype", c.dtype},
+      {"device", c.device},
       {"log_every", c.log_every},
   };
 }
@@ -120,6 +130,7 @@ void update_from_json(NeuralBarycenterConfig& c, const nlohmann::json& j) {
       else if (k == "engine") c.engine = parse_engine(v.get<std::string>());
       else if (k == "seed") c.seed = v.get<uint64_t>();
       else if (k == "dtype") c.dtype = v.get<std::string>();
+      else if (k == "device") c.device = v.get<std::string>();
       else if (k == "log_every") c.log_every = v.get<int64_t>();
       else throw InvalidArgument("config: unknown field '" + k + "'");
     } catch (const nlohmann::json::exception& e) {

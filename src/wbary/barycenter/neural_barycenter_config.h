@@ -53,6 +53,7 @@ struct NeuralBarycenterConfig {
   Engine engine = Engine::kFused;
   uint64_t seed = 0;   // networks, batches and latents all derive from it
   std::string dtype = "float32";  // float32 | float64 for the networks
+  std::string device = "cpu";     // cpu | cuda | cuda:N (needs a CUDA build of LibTorch and a GPU)
   int64_t log_every = 100;        // history record every k steps
 };
 

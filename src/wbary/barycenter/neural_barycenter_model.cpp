@@ -32,10 +32,11 @@ NeuralBarycenterModel::NeuralBarycenterModel(int64_t dim, int64_t count, std::ve
   at::Generator gen_g = data::make_generator(data::derive_seed(config_.seed, 0x9, 0));
   at::Generator gen_h = data::make_generator(data::derive_seed(config_.seed, 0x4, 0));
   const auto dtype = config_.dtype == "float64" ? at::kDouble : at::kFloat;
-  f = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_f, dtype);
-  g = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_g, dtype);
+  const at::Device dev(config_.device);
+  f = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_f, dtype, dev);
+  g = std::make_shared<nn::IcnnPotential>(count, dim, config_.potential, gen_g, dtype, dev);
   h = nn::Generator(config_.latent_dim, dim, config_.generator, gen_h);
-  h->to(dtype);
+  h->to(dev, dtype);
 }
 
 void NeuralBarycenterModel::check_index(int64_t i, const at::Tensor& x, const char* what) const {
@@ -59,19 +60,19 @@ at::Tensor NeuralBarycenterModel::sample(int64_t n, uint64_t seed) const {
   net->eval();
   at::Generator gen = data::make_generator(data::derive_seed(seed, 0x5a, 0));
   at::Tensor z = at::randn({n, latent_dim()}, gen, at::TensorOptions().dtype(at::kDouble));
-  at::Tensor out = net->forward(z.to(f->weights().w.scalar_type())).to(at::kDouble);
+  at::Tensor out = net->forward(z.to(f->weights().w.options())).to(at::kCPU).to(at::kDouble);
   net->train(was_training);
   return out;
 }
 
 at::Tensor NeuralBarycenterModel::push(int64_t i, const at::Tensor& x) const {
   check_index(i, x, "push");
-  return g->gradient_of(i, x).to(at::kDouble);
+  return g->gradient_of(i, x).to(at::kCPU).to(at::kDouble);
 }
 
 at::Tensor NeuralBarycenterModel::pull(int64_t i, const at::Tensor& y) const {
   check_index(i, y, "pull");
-  return f->gradient_of(i, y).to(at::kDouble);
+  return f->gradient_of(i, y).to(at::kCPU).to(at::kDouble);
 }
 
 nlohmann::json NeuralBarycenterModel::metadata() const {
@@ -103,7 +104,7 @@ void NeuralBarycenterModel::save(const std::string& dir) const {
   io::write_text_atomically(dir + "/model.json", meta.dump(1));
 }
 
-NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir) {
+NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir, const std::string& device) {
   const std::string meta_path = dir + "/model.json";
   nlohmann::json meta;
   try {
@@ -123,6 +124,7 @@ NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir) {
   }
   NeuralBarycenterConfig config;
   update_from_json(config, meta.at("config"));
+  if (!device.empty()) config.device = device;
   NeuralBarycenterModel model(meta.at("dim").get<int64_t>(), meta.at("count").get<int64_t>(),
                               meta.at("weights").get<std::vector<double>>(),
                               meta.at("marginals").get<std::vector<std::string>>(), config);

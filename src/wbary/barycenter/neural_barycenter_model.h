@@ -57,7 +57,12 @@ class NeuralBarycenterModel {
   void save(const std::string& dir) const;
   /// Throws IoError naming the file on a missing/corrupt directory or a
   /// model written by another format version.
-  static NeuralBarycenterModel load(const std::string& dir);
+  /// `device` overrides the device the model was trained on ("" keeps it),
+  /// e.g. to use a GPU-trained model on a CPU-only machine.
+  static NeuralBarycenterModel load(const std::string& dir, const std::string& device = "");
+
+  /// Where the networks live (config().device).
+  at::Device device() const { return at::Device(config_.device); }
 
   /// Metadata written to model.json (also reused by checkpoints).
   nlohmann::json metadata() const;

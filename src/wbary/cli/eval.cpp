@@ -19,6 +19,7 @@ void register_eval(CLI::App& app) {
     int64_t n = 10000;
     uint64_t seed = 1;
     int threads = 0;
+    std::string device = "cpu";
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -29,9 +30,10 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--n", o->n, "samples per estimate (the paper: 10000)")->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([o] {
     set_threads(o->threads);
-    auto model = barycenter::NeuralBarycenterModel::load(o->model);
+    auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
     nlohmann::json out = nlohmann::json::object();
     if (!o->reference.empty()) {
       const at::Tensor ref = data::read_points(o->reference);

@@ -58,6 +58,7 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   cmd->add_option("--engine", c.engine, "fused (closed-form derivatives) | autograd (reference)")->transform(CLI::CheckedTransformer(engines))->group(g)->default_str("fused");
   cmd->add_option("--seed", c.seed, "seeds networks, batches and latents")->group(g)->capture_default_str();
   cmd->add_option("--dtype", c.dtype, "float32 | float64")->group(g)->capture_default_str();
+  cmd->add_option("--device", c.device, "cpu | cuda | cuda:N")->group(g)->capture_default_str();
   cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();
   auto n = "Networks";
   cmd->add_option("--hidden-layers", c.potential.hidden_layers, "ICNN hidden layers (f_i, g_i)")->group(n)->capture_default_str();

@@ -12,6 +12,7 @@ void register_sample(CLI::App& app) {
     int64_t n = 1000;
     uint64_t seed = 0;
     int threads = 0;
+    std::string device = "cpu";
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("sample", "Draw n samples of the barycenter h#eta from a trained model");
@@ -20,11 +21,12 @@ void register_sample(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "latent seed")->capture_default_str();
   cmd->add_option("--out,-o", o->out, "output .npy or .csv")->required();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->footer("\nExample:\n  wbary sample --model run/ --n 10000 --out bary.npy\n");
   cmd->callback([o] {
     set_threads(o->threads);
     if (o->n < 1) throw InvalidArgument("--n: got " + std::to_string(o->n) + ", expected >= 1");
-    auto model = barycenter::NeuralBarycenterModel::load(o->model);
+    auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
     data::write_points(o->out, model.sample(o->n, o->seed));
   });
 }
@@ -34,6 +36,7 @@ void register_push_pull(CLI::App& app) {
     std::string model, in, out;
     int64_t marginal = 1;
     int threads = 0;
+    std::string device = "cpu";
   };
   for (const bool push : {true, false}) {
     auto o = std::make_shared<Options>();
@@ -46,9 +49,10 @@ void register_push_pull(CLI::App& app) {
     cmd->add_option("--in", o->in, "input points (.npy or .csv, [n, d])")->required();
     cmd->add_option("--out,-o", o->out, "output .npy or .csv")->required();
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+    cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
     cmd->callback([o, push] {
       set_threads(o->threads);
-      auto model = barycenter::NeuralBarycenterModel::load(o->model);
+      auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
       if (o->marginal < 1 || o->marginal > model.count()) {
         throw InvalidArgument("--marginal: got " + std::to_string(o->marginal) + ", the model has marginals 1.." +
                               std::to_string(model.count()));

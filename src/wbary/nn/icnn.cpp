@@ -28,7 +28,7 @@ int64_t resolved_icnn_width(const IcnnConfig& config, int64_t dim) {
 }
 
 IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
-                             at::ScalarType dtype)
+                             at::ScalarType dtype, at::Device device)
     : count_(count), dim_(dim), config_(config) {
   if (count < 1 || dim < 1) throw InvalidArgument("IcnnPotential: count and dim must be >= 1");
   if (config.hidden_layers < 1) {
@@ -57,8 +57,8 @@ IcnnPotential::IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::
   }
   int64_t total = 0;
   for (const auto& p : parameters()) total += p.numel();
-  flat_ = at::empty({total}, at::TensorOptions().dtype(dtype));
-  flat_grad_ = at::zeros({total}, at::TensorOptions().dtype(dtype));
+  flat_ = at::empty({total}, at::TensorOptions().dtype(dtype).device(device));
+  flat_grad_ = at::zeros({total}, at::TensorOptions().dtype(dtype).device(device));
   repack();
   // Gradient views mirror weights_ field by field.
   auto view_of = [this](const at::Tensor& p) {
@@ -193,13 +193,13 @@ at::Tensor IcnnPotential::gradient_autograd(const at::Tensor& x, bool create_gra
 
 at::Tensor IcnnPotential::gradient_of(int64_t k, const at::Tensor& x) const {
   if (k < 0 || k >= count_) throw InvalidArgument("potential index " + std::to_string(k) + " out of range");
-  return icnn_gradient(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.scalar_type())).squeeze(0);
+  return icnn_gradient(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.options())).squeeze(0);
 }
 
 at::Tensor IcnnPotential::value_of(int64_t k, const at::Tensor& x) const {
   if (k < 0 || k >= count_) throw InvalidArgument("potential index " + std::to_string(k) + " out of range");
   torch::NoGradGuard no_grad;
-  return icnn_value(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.scalar_type())).squeeze(0);
+  return icnn_value(config_, weights_.select(k), x.unsqueeze(0).to(weights_.w.options())).squeeze(0);
 }
 
 void IcnnPotential::clamp_convex_weights() {

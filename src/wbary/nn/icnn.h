@@ -84,7 +84,7 @@ class IcnnPotential : public torch::nn::Module {
   /// vector operations instead of a dozen per tensor. Change the dtype
   /// through this constructor, not Module::to (which would unshare them).
   IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
-                at::ScalarType dtype = at::kFloat);
+                at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
 
   int64_t count() const { return count_; }
   int64_t dim() const { return dim_; }
