@@ -76,6 +76,35 @@ step=$($PY -c "import json;print(json.load(open('$T/int/checkpoint.pt.json'))['s
 $PY -c "import json,sys; r=json.load(open('$T/int/report.json')); sys.exit(0 if r['steps']==$((step + 5)) and r['finished'] else 1)" \
   && ok || bad "resume did not continue to the new iteration count"
 
+# Grid barycenters from PNG images (dark = mass), and an interpolation strip.
+$PY - "$T" <<'PYEOF' && ok || bad "could not write test PNGs"
+import sys, numpy as np, zlib, struct
+def png(path, img):  # 8-bit greyscale PNG writer (no PIL needed)
+    h, w = img.shape
+    raw = b"".join(b"\x00" + bytes(row) for row in img.astype(np.uint8))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+t = sys.argv[1]
+y, x = np.mgrid[0:32, 0:32]
+a = np.where((x - 10) ** 2 + (y - 10) ** 2 < 36, 0, 255)
+b = np.where((abs(x - 22) < 6) & (abs(y - 21) < 5), 0, 255)
+png(f"{t}/a.png", a); png(f"{t}/b.png", b); png(f"{t}/small.png", a[:20, :20])
+PYEOF
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.004 --out "$T/gb.png" && [ -s "$T/gb.png" ] && ok || bad "grid-barycenter png"
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --steps 5 --eps 0.004 --out "$T/strip.png" && ok || bad "grid strip"
+$PY -c "
+import zlib,struct,sys
+d=open('$T/strip.png','rb').read(); w,h=struct.unpack('>II', d[16:24]); sys.exit(0 if (w,h)==(5*32+4*4,32) else 1)" \
+  && ok || bad "strip has the wrong size"
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.004 --out "$T/gb.npy" && \
+  $PY -c "import numpy as np; a=np.load('$T/gb.npy'); assert a.shape==(32,32) and abs(a.sum()-1)<1e-3" && ok || bad "grid npy"
+expect_error "grid sizes" "expected [32, 32]" "$WBARY" grid-barycenter "$T/a.png" "$T/small.png" --out "$T/x20.png"
+expect_error "grid eps" "--eps" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0 --out "$T/x21.png"
+expect_error "grid missing" "nope.png" "$WBARY" grid-barycenter "$T/a.png" "$T/nope.png" --out "$T/x22.png"
+expect_error "grid weights" "weight 2 is -1" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --weights=2,-1 --out "$T/x23.png"
+[ -e "$T/x20.png" ] || [ -e "$T/x21.png" ] || [ -e "$T/x23.png" ] && bad "failed grid command left output"
+
 # --- bad input -------------------------------------------------------------
 expect_error "missing file" "nope.npy" "$WBARY" fit -m "$T/nope.npy" -m "$T/ring.npy" --out "$T/x1"
 $PY -c "import numpy as np; np.save('$T/ints.npy', np.arange(10).reshape(5, 2))"

@@ -20,6 +20,7 @@ void register_push_pull(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_gaussian(CLI::App& app);
 void register_draw(CLI::App& app);
+void register_grid(CLI::App& app);
 
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

@@ -1,0 +1,137 @@
+#include "wbary/grid/convolutional_barycenter.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "wbary/error.h"
+
+namespace wbary::grid {
+namespace {
+
+// log K for an n-point axis on linspace(0, 1, n): -(t_i - t_j)^2 / eps.
+at::Tensor log_kernel(int64_t n, double eps) {
+  const at::Tensor t = at::linspace(0, 1, n, at::TensorOptions().dtype(at::kDouble));
+  return -(t.unsqueeze(1) - t.unsqueeze(0)).square() / eps;
+}
+
+// out[i, r] = logsumexp_j(M[i, j] + X[j, r]) for X [n, R].
+at::Tensor log_matmul(const at::Tensor& M, const at::Tensor& K, const at::Tensor& X) {
+  // Shift each column by its maximum, multiply in the linear domain.
+  const at::Tensor alpha = std::get<0>(X.max(0, /*keepdim=*/true));  // [1, R]
+  const at::Tensor shift = at::where(at::isfinite(alpha), alpha, at::zeros_like(alpha));
+  const at::Tensor S = at::mm(K, at::exp(X - shift));
+  at::Tensor out = at::log(S) + shift;
+  // Where the product underflowed (or lost all relative precision), redo the
+  // entry exactly: the terms near the maximum are then far below 1e-290.
+  const at::Tensor bad = (S < 1e-280).logical_and(at::isfinite(alpha).expand_as(S));
+  if (bad.any().item<bool>()) {
+    const at::Tensor idx = at::nonzero(bad);  // [count, 2]: (i, r)
+    const int64_t chunk = std::max<int64_t>(1, (1 << 22) / std::max<int64_t>(1, M.size(1)));
+    const at::Tensor Xt = X.t();
+    for (int64_t s = 0; s < idx.size(0); s += chunk) {
+      const at::Tensor part = idx.narrow(0, s, std::min(chunk, idx.size(0) - s));
+      const at::Tensor rows = part.select(1, 0), cols = part.select(1, 1);
+      const at::Tensor exact = at::logsumexp(M.index_select(0, rows) + Xt.index_select(0, cols), {1});
+      out.index_put_({rows, cols}, exact);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ConvolutionalBarycenter::ConvolutionalBarycenter(ConvolutionalBarycenterConfig config) : config_(config) {
+  if (!(config.epsilon > 0) || !std::isfinite(config.epsilon)) {
+    throw InvalidArgument("--eps: got " + std::to_string(config.epsilon) + ", expected a finite value > 0");
+  }
+  if (config.max_iterations < 1) throw InvalidArgument("--iterations: expected >= 1");
+  if (!(config.tolerance >= 0)) throw InvalidArgument("--tolerance: expected >= 0");
+}
+
+at::Tensor ConvolutionalBarycenter::log_convolve(const at::Tensor& log_images) const {
+  at::Tensor L = log_images;
+  for (int64_t axis = 1; axis < L.dim(); ++axis) {
+    const int64_t n = L.size(axis);
+    const at::Tensor M = log_kernel(n, config_.epsilon);
+    const at::Tensor K = at::exp(M);
+    at::Tensor moved = L.movedim(axis, 0);
+    const auto shape = moved.sizes().vec();
+    at::Tensor out = log_matmul(M, K, moved.reshape({n, -1})).reshape(shape);
+    L = out.movedim(0, axis);
+  }
+  return L.contiguous();
+}
+
+GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor>& densities,
+                                                    std::vector<double> weights) const {
+  if (densities.size() < 1) throw InvalidArgument("grid barycenter: no input densities");
+  const auto shape = densities[0].sizes().vec();
+  if (shape.size() != 2 && shape.size() != 3) {
+    throw InvalidArgument("grid barycenter: inputs must be 2-D images or 3-D volumes, got " +
+                          std::to_string(shape.size()) + " dimensions");
+  }
+  std::vector<at::Tensor> normalised;
+  for (size_t k = 0; k < densities.size(); ++k) {
+    const at::Tensor a = densities[k].to(at::kDouble);
+    if (a.sizes().vec() != shape) {
+      std::ostringstream msg;
+      msg << "grid barycenter: input " << k + 1 << " has shape " << a.sizes() << ", expected " << densities[0].sizes()
+          << " like input 1";
+      throw InvalidArgument(msg.str());
+    }
+    if (!at::isfinite(a).all().item<bool>() || (a < 0).any().item<bool>()) {
+      throw InvalidArgument("grid barycenter: input " + std::to_string(k + 1) +
+                            " has negative or non-finite values, expected a density >= 0");
+    }
+    const double mass = a.sum().item<double>();
+    if (!(mass > 0)) throw InvalidArgument("grid barycenter: input " + std::to_string(k + 1) + " has no mass");
+    normalised.push_back(a / mass);
+  }
+  if (weights.empty()) weights.assign(densities.size(), 1.0 / static_cast<double>(densities.size()));
+  if (weights.size() != densities.size()) {
+    throw InvalidArgument("--weights: got " + std::to_string(weights.size()) + ", expected " +
+                          std::to_string(densities.size()) + " (one per input)");
+  }
+  double total = 0;
+  for (size_t k = 0; k < weights.size(); ++k) {
+    if (!(weights[k] >= 0) || !std::isfinite(weights[k])) {
+      throw InvalidArgument("--weights: weight " + std::to_string(k + 1) + " is " + std::to_string(weights[k]) +
+                            ", expected >= 0");
+    }
+    total += weights[k];
+  }
+  if (!(total > 0)) throw InvalidArgument("--weights: all weights are zero");
+  for (auto& w : weights) w /= total;  // normalised, as documented
+
+  // POT's _convolutional_barycenter2d_log, batched over the inputs.
+  const int64_t count = static_cast<int64_t>(normalised.size());
+  const at::Tensor logA = at::log(at::stack(normalised) + config_.stabiliser);  // [count, *grid]
+  std::vector<int64_t> weight_shape(shape.size() + 1, 1);
+  weight_shape[0] = count;
+  const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).view(weight_shape);
+  at::Tensor G = at::zeros_like(logA);  // log v_k
+  at::Tensor log_KU, log_bar;
+  GridBarycenterResult result;
+  for (int64_t it = 0; it < config_.max_iterations; ++it) {
+    const at::Tensor f = logA - log_convolve(G);  // log u_k = log a_k - log K v_k
+    log_KU = log_convolve(f);                     // log K^T u_k
+    log_bar = (w * log_KU).sum(0);                // log of the weighted geometric mean
+    result.convergence.iterations = it + 1;
+    if (it % 10 == 9) {
+      // np.std (ddof = 0) over the inputs of v_k * K^T u_k, as POT.
+      const double err = at::std(at::exp(G + log_KU), {0}, /*unbiased=*/false).sum().item<double>();
+      result.convergence.error_trace.push_back(err);
+      if (!std::isfinite(err)) throw InvalidArgument("grid barycenter: iterations diverged (non-finite error); raise --eps");
+      if (err < config_.tolerance) {
+        result.convergence.converged = true;
+        break;
+      }
+    }
+    G = log_bar.unsqueeze(0) - log_KU;
+  }
+  result.barycenter = at::exp(log_bar);
+  for (int64_t k = 0; k < count; ++k) result.log_scalings.push_back(G[k]);
+  return result;
+}
+
+}  // namespace wbary::grid

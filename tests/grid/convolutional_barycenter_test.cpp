@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+#include "wbary/error.h"
+#include "wbary/grid/convolutional_barycenter.h"
+#include "wbary/grid/density_image.h"
+
+namespace wbary::grid {
+namespace {
+
+// A filled square of side 2*half centred at (cy, cx) on an n x n grid.
+at::Tensor square(int64_t n, int64_t cy, int64_t cx, int64_t half) {
+  at::Tensor a = at::zeros({n, n}, at::kDouble);
+  a.narrow(0, cy - half, 2 * half).narrow(1, cx - half, 2 * half).fill_(1.0);
+  return a / a.sum();
+}
+
+at::Tensor centroid(const at::Tensor& a) {
+  const int64_t n = a.size(0);
+  const at::Tensor idx = at::arange(n, at::kDouble);
+  return at::stack({(a.sum(1) * idx).sum(), (a.sum(0) * idx).sum()}) / a.sum();
+}
+
+TEST(ConvolutionalBarycenter, TranslatedCopiesMeetAtTheMidpoint) {
+  // The W2 barycenter of a shape and its translate is the shape at the
+  // weighted mid-point; entropic blur spreads it but keeps the centroid.
+  const at::Tensor a = square(48, 14, 12, 5), b = square(48, 30, 34, 5);
+  ConvolutionalBarycenter solver({.epsilon = 1e-3, .max_iterations = 2000, .tolerance = 1e-7});
+  const at::Tensor ca = centroid(a), cb = centroid(b);
+  for (double t : {0.5, 0.25}) {
+    const auto r = solver.solve({a, b}, {1 - t, t});
+    EXPECT_TRUE(r.convergence.converged) << t;
+    const at::Tensor c = centroid(r.barycenter);
+    const at::Tensor want = (1 - t) * ca + t * cb;
+    // The squares are far from the border, so the blur is symmetric: 0.05 pixel.
+    EXPECT_NEAR(c[0].item<double>(), want[0].item<double>(), 0.05) << t;
+    EXPECT_NEAR(c[1].item<double>(), want[1].item<double>(), 0.05) << t;
+    EXPECT_NEAR(r.barycenter.sum().item<double>(), 1.0, 1e-3);  // mass preserved at convergence
+  }
+  // Not the Euclidean average (which keeps all its mass on the inputs'
+  // supports): at t = 1/2 the barycenter sits between them.
+  const auto mid = solver.solve({a, b}, {0.5, 0.5});
+  EXPECT_LT((mid.barycenter * ((a > 0).logical_or(b > 0))).sum().item<double>(), 0.05);
+}
+
+TEST(ConvolutionalBarycenter, SmallEpsilonStaysFinite) {
+  // eps = 1e-5 on 32 pixels: the linear-domain kernel underflows beyond ~2
+  // pixels; the log-domain fallback must keep every value finite.
+  const at::Tensor a = square(32, 8, 8, 3), b = square(32, 22, 20, 3);
+  ConvolutionalBarycenter solver({.epsilon = 1e-5, .max_iterations = 50, .tolerance = 0});
+  const auto r = solver.solve({a, b}, {0.5, 0.5});
+  EXPECT_TRUE(at::isfinite(r.barycenter).all().item<bool>());
+  EXPECT_GT(r.barycenter.sum().item<double>(), 0.0);
+  for (const auto& g : r.log_scalings) EXPECT_FALSE(at::isnan(g).any().item<bool>());
+}
+
+TEST(ConvolutionalBarycenter, LogConvolutionMatchesDirectLogSumExp) {
+  ConvolutionalBarycenter solver({.epsilon = 2e-3});
+  const at::Tensor L = at::randn({2, 9, 7}, at::kDouble) * 30;  // wide range: exercises the fallback
+  const at::Tensor got = solver.log_convolve(L);
+  auto kernel = [](int64_t n) {
+    const at::Tensor t = at::linspace(0, 1, n, at::kDouble);
+    return -(t.unsqueeze(1) - t.unsqueeze(0)).square() / 2e-3;
+  };
+  // out[k,i,j] = lse_{p,q} (M1[i,p] + M2[j,q] + L[k,p,q]), computed densely.
+  const at::Tensor full = kernel(9).view({1, 9, 1, 9, 1}) + kernel(7).view({1, 1, 7, 1, 7}) + L.view({2, 1, 1, 9, 7});
+  const at::Tensor want = at::logsumexp(full.flatten(3), {3});
+  EXPECT_LT((got - want).abs().max().item<double>(), 1e-9);  // log values ~1e2: 1e-11 relative
+}
+
+TEST(ConvolutionalBarycenter, ThreeDimensionalVolumes) {
+  at::Tensor a = at::zeros({12, 12, 12}, at::kDouble), b = at::zeros({12, 12, 12}, at::kDouble);
+  a.narrow(0, 2, 3).narrow(1, 2, 3).narrow(2, 2, 3).fill_(1);
+  b.narrow(0, 7, 3).narrow(1, 7, 3).narrow(2, 7, 3).fill_(1);
+  const auto r = ConvolutionalBarycenter({.epsilon = 2e-3, .max_iterations = 3000, .tolerance = 1e-7}).solve({a, b}, {});
+  EXPECT_TRUE(r.convergence.converged);
+  const at::Tensor idx = at::arange(12, at::kDouble);
+  for (int64_t axis = 0; axis < 3; ++axis) {
+    std::vector<int64_t> others;
+    for (int64_t k = 0; k < 3; ++k) {
+      if (k != axis) others.push_back(k);
+    }
+    const double c = (r.barycenter.sum(others) * idx).sum().item<double>();
+    EXPECT_NEAR(c, 5.5, 0.05) << "axis " << axis;  // mid-point of the cubes' centres 3 and 8
+  }
+}
+
+TEST(ConvolutionalBarycenter, BadInputIsRefused) {
+  EXPECT_THROW(ConvolutionalBarycenter({.epsilon = 0}), InvalidArgument);
+  EXPECT_THROW(ConvolutionalBarycenter({.epsilon = -1}), InvalidArgument);
+  ConvolutionalBarycenter solver;
+  const at::Tensor a = square(16, 8, 8, 2);
+  EXPECT_THROW(solver.solve({a, square(20, 8, 8, 2)}, {}), InvalidArgument);   // different sizes
+  EXPECT_THROW(solver.solve({a, at::zeros({16, 16}, at::kDouble)}, {}), InvalidArgument);  // no mass
+  EXPECT_THROW(solver.solve({a, -a}, {}), InvalidArgument);                    // negative
+  EXPECT_THROW(solver.solve({a, a}, {0.5, -0.5}), InvalidArgument);            // negative weight
+  EXPECT_THROW(solver.solve({a, a}, {1.0}), InvalidArgument);                  // weight count
+  // Unnormalised weights and inputs are normalised (documented), not refused.
+  const auto r = ConvolutionalBarycenter({.epsilon = 4e-3, .max_iterations = 20, .tolerance = 0}).solve({a * 7, a}, {2, 2});
+  EXPECT_TRUE(at::isfinite(r.barycenter).all().item<bool>());
+}
+
+TEST(DensityImage, PngRoundTripKeepsTheShape) {
+  testing::TempDir dir;
+  const at::Tensor a = square(24, 10, 12, 4);
+  write_density_png(dir.file("a.png"), a);
+  const at::Tensor back = read_density_png(dir.file("a.png"));
+  EXPECT_LT((back - a).abs().max().item<double>(), 1e-12 + a.max().item<double>() / 255);  // 8-bit quantisation
+  EXPECT_THROW(read_density_png(dir.file("missing.png")), IoError);
+}
+
+}  // namespace
+}  // namespace wbary::grid
