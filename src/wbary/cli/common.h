@@ -21,6 +21,7 @@ void register_eval(CLI::App& app);
 void register_gaussian(CLI::App& app);
 void register_draw(CLI::App& app);
 void register_grid(CLI::App& app);
+void register_w2(CLI::App& app);
 
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   wbary::cli::register_gaussian(app);
   wbary::cli::register_draw(app);
   wbary::cli::register_grid(app);
+  wbary::cli::register_w2(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
