@@ -53,3 +53,48 @@ TEST(ExactTransport, BadInputIsRefused) {
 
 }  // namespace
 }  // namespace wbary::ot
+
+// Sinkhorn: known answers and the link to the exact solver.
+#include "wbary/ot/sinkhorn.h"
+
+namespace wbary::ot {
+namespace {
+
+TEST(Sinkhorn, ConvergesToTheExactCostAsEpsilonShrinks) {
+  const at::Tensor x = at::randn({30, 2}, at::kDouble), y = at::randn({40, 2}, at::kDouble) + 0.5;
+  const at::Tensor C = squared_distances(x, y);
+  const at::Tensor a = at::ones({30}, at::kDouble), b = at::ones({40}, at::kDouble);
+  const double exact = exact_transport(a, b, C).cost;
+  double previous = std::numeric_limits<double>::infinity();
+  for (double eps : {0.5, 0.1, 0.03}) {
+    const SinkhornResult r = Sinkhorn({.epsilon = eps, .max_iterations = 20000, .tolerance = 1e-10}).solve(a, b, C);
+    EXPECT_TRUE(r.converged) << eps;
+    // <P_eps, C> >= exact (P_eps is a coupling up to the 1e-10 marginal
+    // error), decreasing to it as eps -> 0 (Peyre & Cuturi 2019, Prop. 4.1).
+    EXPECT_GE(r.cost, exact - 1e-8);
+    EXPECT_LE(r.cost, previous + 1e-12);
+    previous = r.cost;
+    EXPECT_LT((r.plan.sum(0) - b / 40).abs().max().item<double>(), 1e-10);  // the stopping rule's bound
+    EXPECT_LT((r.plan.sum(1) - a / 30).abs().max().item<double>(), 1e-12);  // rows are exact after the u update
+  }
+  // eps = 0.03 against pairwise costs of order 1: the entropic bias is a few percent.
+  EXPECT_NEAR(previous, exact, 0.1 * exact);
+}
+
+TEST(Sinkhorn, TinyEpsilonStaysFinite) {
+  const at::Tensor x = at::randn({20, 2}, at::kDouble) * 10, y = at::randn({20, 2}, at::kDouble) * 10;
+  const SinkhornResult r = Sinkhorn({.epsilon = 1e-6, .max_iterations = 50}).solve(
+      at::ones({20}, at::kDouble), at::ones({20}, at::kDouble), squared_distances(x, y));
+  EXPECT_TRUE(at::isfinite(r.plan).all().item<bool>());
+  EXPECT_TRUE(std::isfinite(r.cost));
+}
+
+TEST(Sinkhorn, BadInputIsRefused) {
+  EXPECT_THROW(Sinkhorn({.epsilon = 0}), InvalidArgument);
+  const at::Tensor C = at::rand({3, 4}, at::kDouble);
+  EXPECT_THROW(Sinkhorn().solve(at::ones({3}, at::kDouble), at::ones({3}, at::kDouble), C), InvalidArgument);
+  EXPECT_THROW(Sinkhorn().solve(-at::ones({3}, at::kDouble), at::ones({4}, at::kDouble), C), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace wbary::ot

@@ -41,6 +41,19 @@ def main():
             failures += not ok
             print(f"{'ok  ' if ok else 'FAIL'} n={n} m={m} d={d} weighted={weighted}: wbary {ours['w2_squared']:.12f} "
                   f"POT {ref:.12f} rel diff {err:.1e}")
+            # Entropic OT: the same log-domain updates as ot.sinkhorn(method="sinkhorn_log"),
+            # the same iteration count (tolerance 0); only summation order differs.
+            cmd_s = cmd + ["--eps", "0.05", "--iterations", "300", "--tolerance", "0"]
+            ours_s = json.loads(subprocess.run(cmd_s, check=True, capture_output=True, text=True).stdout)
+            plan = ot.sinkhorn(a, b, ot.dist(x, y), 0.05, method="sinkhorn_log", numItermax=300, stopThr=0.0,
+                               warn=False)
+            ref_s = float((plan * ot.dist(x, y)).sum())
+            err_s = abs(ours_s["sinkhorn_cost"] - ref_s) / ref_s
+            ok_s = err_s < 1e-10
+            checks += 1
+            failures += not ok_s
+            print(f"{'ok  ' if ok_s else 'FAIL'} sinkhorn eps=0.05 n={n} m={m}: wbary {ours_s['sinkhorn_cost']:.12f} "
+                  f"POT {ref_s:.12f} rel diff {err_s:.1e}")
     print(f"pot_ot_crosscheck: {checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 
