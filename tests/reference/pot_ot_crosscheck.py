@@ -54,6 +54,23 @@ def main():
             failures += not ok_s
             print(f"{'ok  ' if ok_s else 'FAIL'} sinkhorn eps=0.05 n={n} m={m}: wbary {ours_s['sinkhorn_cost']:.12f} "
                   f"POT {ref_s:.12f} rel diff {err_s:.1e}")
+        # Free-support barycenter (Cuturi & Doucet Alg. 2) from the same initial support.
+        y1 = rng.normal(size=(70, 2))
+        y2 = rng.normal(size=(90, 2)) * 0.5 + 2
+        x0 = rng.normal(size=(40, 2))
+        for name, arr in (("y1", y1), ("y2", y2), ("x0", x0)):
+            np.save(os.path.join(tmp, f"{name}.npy"), arr)
+        subprocess.run([wbary, "free-support", "-m", f"{tmp}/y1.npy", "-m", f"{tmp}/y2.npy", "--init", f"{tmp}/x0.npy",
+                        "--weights", "0.3,0.7", "--iterations", "10", "--out", f"{tmp}/fs.npy"], check=True)
+        ours_fs = np.load(f"{tmp}/fs.npy")  # written as float32
+        ref_fs = ot.lp.free_support_barycenter([y1, y2], [np.full(70, 1 / 70), np.full(90, 1 / 90)], x0,
+                                               weights=np.array([0.3, 0.7]), numItermax=10)
+        # Same LPs (unique plans for points in general position); .npy output is float32: 1e-6.
+        err_fs = np.abs(ours_fs - ref_fs).max()
+        ok_fs = err_fs < 1e-5
+        checks += 1
+        failures += not ok_fs
+        print(f"{'ok  ' if ok_fs else 'FAIL'} free-support k=40: max abs diff {err_fs:.1e}")
     print(f"pot_ot_crosscheck: {checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 
