@@ -105,6 +105,19 @@ expect_error "grid missing" "nope.png" "$WBARY" grid-barycenter "$T/a.png" "$T/n
 expect_error "grid weights" "weight 2 is -1" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --weights=2,-1 --out "$T/x23.png"
 [ -e "$T/x20.png" ] || [ -e "$T/x21.png" ] || [ -e "$T/x23.png" ] && bad "failed grid command left output"
 
+$PY -c "import numpy as np; np.save('$T/three.npy', np.zeros((4, 3)))"
+# Exact and entropic W2, free-support barycenter.
+"$WBARY" w2 "$T/ring.npy" "$T/s.npy" --plan "$T/plan.csv" | grep -q '"optimal": true' && [ -s "$T/plan.csv" ] && ok || bad "w2"
+"$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps 0.1 | grep -q sinkhorn_cost && ok || bad "w2 --eps"
+"$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps 0.001 --iterations 3 2>&1 >/dev/null | grep -q "did not converge" \
+  && ok || bad "unconverged Sinkhorn is not reported"
+"$WBARY" free-support -m "$T/ring.npy" -m "$T/s.npy" --support 20 --iterations 3 --out "$T/fs.npy" && ok || bad "free-support"
+expect_error "w2 dimension" "expected 2" "$WBARY" w2 "$T/ring.npy" "$T/three.npy"
+expect_error "w2 missing" "nope.npy" "$WBARY" w2 "$T/ring.npy" "$T/nope.npy"
+expect_error "w2 eps" "epsilon" "$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps=-1
+expect_error "free-support dimension" "expected 2" "$WBARY" free-support -m "$T/ring.npy" -m "$T/three.npy" --out "$T/x30.npy"
+[ -e "$T/x30.npy" ] && bad "failed free-support left output"
+
 # --- bad input -------------------------------------------------------------
 expect_error "missing file" "nope.npy" "$WBARY" fit -m "$T/nope.npy" -m "$T/ring.npy" --out "$T/x1"
 $PY -c "import numpy as np; np.save('$T/ints.npy', np.arange(10).reshape(5, 2))"
@@ -125,7 +138,6 @@ expect_error "unknown spec key" "unknown key 'sed'" "$WBARY" fit -m gaussian:dim
 mkdir -p "$T/old" && cp "$T/run/model.pt" "$T/old/" && sed 's/"format_version": 1/"format_version": 0/' "$T/run/model.json" > "$T/old/model.json"
 expect_error "model version" "format version 0" "$WBARY" sample --model "$T/old" --n 5 --out "$T/x13.npy"
 expect_error "missing model" "model.json" "$WBARY" sample --model "$T/none" --n 5 --out "$T/x14.npy"
-$PY -c "import numpy as np; np.save('$T/three.npy', np.zeros((4, 3)))"
 expect_error "push dimension" "expected 2" "$WBARY" push --model "$T/run" --marginal 1 --in "$T/three.npy" --out "$T/x15.npy"
 expect_error "push index" "marginals 1..2" "$WBARY" push --model "$T/run" --marginal 3 --in "$T/ring.npy" --out "$T/x16.npy"
 expect_error "diverging run" "diverged" "$WBARY" fit -m gaussian:dim=2,shift=100 -m gaussian:dim=2 --lr-f 1e6 --lr-g 1e6 --lr-h 1e6 \
