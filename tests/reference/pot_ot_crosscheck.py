@@ -71,6 +71,25 @@ def main():
         checks += 1
         failures += not ok_fs
         print(f"{'ok  ' if ok_fs else 'FAIL'} free-support k=40: max abs diff {err_fs:.1e}")
+        # Fixed-support entropic barycenter, non-uniform weights: POT's sinkhorn_log only (PR #870).
+        grid = np.linspace(0, 1, 60)[:, None]
+        M = ot.dist(grid, grid)
+        h1 = np.exp(-(grid[:, 0] - 0.25) ** 2 / 0.005)
+        h2 = np.exp(-(grid[:, 0] - 0.7) ** 2 / 0.01) + 0.3 * np.exp(-(grid[:, 0] - 0.9) ** 2 / 0.002)
+        h1, h2 = h1 / h1.sum(), h2 / h2.sum()
+        for name, arr in (("h1", h1), ("h2", h2), ("M", M)):
+            np.save(os.path.join(tmp, f"{name}.npy"), arr)
+        subprocess.run([wbary, "fixed-support", "--hist", f"{tmp}/h1.npy", "--hist", f"{tmp}/h2.npy", "--cost",
+                        f"{tmp}/M.npy", "--weights", "0.3,0.7", "--eps", "0.002", "--iterations", "200", "--tolerance",
+                        "0", "--out", f"{tmp}/fx.npy"], check=True, stderr=subprocess.DEVNULL)
+        ours_fx = np.load(f"{tmp}/fx.npy").reshape(-1)  # float32 output
+        ref_fx = ot.bregman.barycenter(np.stack([h1, h2], 1), M, 0.002, np.array([0.3, 0.7]), method="sinkhorn_log",
+                                       numItermax=200, stopThr=0.0, warn=False)
+        err_fx = np.abs(ours_fx - ref_fx).max() / ref_fx.max()
+        ok_fx = err_fx < 1e-6  # float32 rounding of the written histogram
+        checks += 1
+        failures += not ok_fx
+        print(f"{'ok  ' if ok_fx else 'FAIL'} fixed-support weights 0.3/0.7: max rel diff {err_fx:.1e}")
     print(f"pot_ot_crosscheck: {checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 

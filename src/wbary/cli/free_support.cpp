@@ -6,6 +6,7 @@
 #include "wbary/data/empirical.h"
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
+#include "wbary/ot/fixed_support_barycenter.h"
 #include "wbary/ot/free_support_barycenter.h"
 
 namespace wbary::cli {
@@ -55,6 +56,36 @@ void register_free_support(CLI::App& app) {
     const ot::FreeSupportResult r = ot::FreeSupportBarycenter(o->config).solve(clouds, {}, init, weights);
     if (!r.converged && r.iterations < o->config.max_iterations) std::cerr << "warning: stopped early\n";
     data::write_points(o->out, r.support);
+  });
+}
+
+void register_fixed_support(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> histograms;
+    std::string cost, weights, out;
+    ot::FixedSupportConfig config;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "fixed-support", "Entropic barycenter of histograms on a shared support (Benamou et al. 2015)");
+  cmd->add_option("--hist", o->histograms, "an input histogram ([n] .npy/.csv); repeat")->required();
+  cmd->add_option("--cost", o->cost, "cost between the n support points ([n, n] .npy/.csv)")->required();
+  cmd->add_option("--weights", o->weights, "barycentric weights (default uniform; normalised)");
+  cmd->add_option("--eps", o->config.epsilon, "entropic regularisation (POT's reg)")->capture_default_str();
+  cmd->add_option("--iterations", o->config.max_iterations)->capture_default_str();
+  cmd->add_option("--tolerance", o->config.tolerance)->capture_default_str();
+  cmd->add_option("--out,-o", o->out, "barycenter histogram (.npy/.csv)")->required();
+  cmd->callback([o] {
+    std::vector<at::Tensor> hs;
+    for (const auto& h : o->histograms) hs.push_back(data::read_points(h).reshape({-1}));
+    std::vector<double> weights;
+    if (!o->weights.empty()) weights = parse_number_list(o->weights, "--weights");
+    const ot::BregmanResult r = ot::FixedSupportBarycenter(o->config).solve(hs, data::read_points(o->cost), weights);
+    if (!r.converged) {
+      std::cerr << "warning: did not converge in " << r.iterations << " iterations (error "
+                << (r.error_trace.empty() ? 0.0 : r.error_trace.back()) << "); raise --iterations or --eps\n";
+    }
+    data::write_points(o->out, r.barycenter.unsqueeze(1));
   });
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "wbary/error.h"
+#include "wbary/ot/bregman_barycenter.h"
 
 namespace wbary::grid {
 namespace {
@@ -87,50 +88,17 @@ GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor
     if (!(mass > 0)) throw InvalidArgument("grid barycenter: input " + std::to_string(k + 1) + " has no mass");
     normalised.push_back(a / mass);
   }
-  if (weights.empty()) weights.assign(densities.size(), 1.0 / static_cast<double>(densities.size()));
-  if (weights.size() != densities.size()) {
-    throw InvalidArgument("--weights: got " + std::to_string(weights.size()) + ", expected " +
-                          std::to_string(densities.size()) + " (one per input)");
-  }
-  double total = 0;
-  for (size_t k = 0; k < weights.size(); ++k) {
-    if (!(weights[k] >= 0) || !std::isfinite(weights[k])) {
-      throw InvalidArgument("--weights: weight " + std::to_string(k + 1) + " is " + std::to_string(weights[k]) +
-                            ", expected >= 0");
-    }
-    total += weights[k];
-  }
-  if (!(total > 0)) throw InvalidArgument("--weights: all weights are zero");
-  for (auto& w : weights) w /= total;  // normalised, as documented
+  weights = ot::normalised_weights(std::move(weights), densities.size(), "--weights");
 
-  // POT's _convolutional_barycenter2d_log, batched over the inputs.
-  const int64_t count = static_cast<int64_t>(normalised.size());
+  // POT's _convolutional_barycenter2d_log (error checked at iteration % 10 == 9).
   const at::Tensor logA = at::log(at::stack(normalised) + config_.stabiliser);  // [count, *grid]
-  std::vector<int64_t> weight_shape(shape.size() + 1, 1);
-  weight_shape[0] = count;
-  const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).view(weight_shape);
-  at::Tensor G = at::zeros_like(logA);  // log v_k
-  at::Tensor log_KU, log_bar;
+  const auto log_k = [this](const at::Tensor& t) { return log_convolve(t); };  // symmetric kernel: K^T = K
+  const ot::BregmanResult b = ot::log_bregman_barycenter(
+      logA, weights, log_k, log_k, {config_.max_iterations, config_.tolerance}, /*check_phase=*/9);
   GridBarycenterResult result;
-  for (int64_t it = 0; it < config_.max_iterations; ++it) {
-    const at::Tensor f = logA - log_convolve(G);  // log u_k = log a_k - log K v_k
-    log_KU = log_convolve(f);                     // log K^T u_k
-    log_bar = (w * log_KU).sum(0);                // log of the weighted geometric mean
-    result.convergence.iterations = it + 1;
-    if (it % 10 == 9) {
-      // np.std (ddof = 0) over the inputs of v_k * K^T u_k, as POT.
-      const double err = at::std(at::exp(G + log_KU), {0}, /*unbiased=*/false).sum().item<double>();
-      result.convergence.error_trace.push_back(err);
-      if (!std::isfinite(err)) throw InvalidArgument("grid barycenter: iterations diverged (non-finite error); raise --eps");
-      if (err < config_.tolerance) {
-        result.convergence.converged = true;
-        break;
-      }
-    }
-    G = log_bar.unsqueeze(0) - log_KU;
-  }
-  result.barycenter = at::exp(log_bar);
-  for (int64_t k = 0; k < count; ++k) result.log_scalings.push_back(G[k]);
+  result.barycenter = b.barycenter;
+  for (int64_t k = 0; k < b.log_scalings.size(0); ++k) result.log_scalings.push_back(b.log_scalings[k]);
+  result.convergence = {b.converged, b.iterations, b.error_trace};
   return result;
 }
 

@@ -1,0 +1,61 @@
+#include "wbary/ot/bregman_barycenter.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "wbary/error.h"
+
+namespace wbary::ot {
+
+std::vector<double> normalised_weights(std::vector<double> weights, size_t count, const std::string& flag) {
+  if (weights.empty()) weights.assign(count, 1.0 / static_cast<double>(count));
+  if (weights.size() != count) {
+    throw InvalidArgument(flag + ": got " + std::to_string(weights.size()) + " weights, expected " +
+                          std::to_string(count) + " (one per input)");
+  }
+  double total = 0;
+  for (size_t k = 0; k < weights.size(); ++k) {
+    if (!(weights[k] >= 0) || !std::isfinite(weights[k])) {
+      std::ostringstream msg;
+      msg << flag << ": weight " << k + 1 << " is " << weights[k] << ", expected a finite value >= 0";
+      throw InvalidArgument(msg.str());
+    }
+    total += weights[k];
+  }
+  if (!(total > 0)) throw InvalidArgument(flag + ": all weights are zero");
+  for (auto& w : weights) w /= total;  // normalised, as documented
+  return weights;
+}
+
+BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
+                                     const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
+                                     int check_phase) {
+  const int64_t count = logA.size(0);
+  std::vector<int64_t> weight_shape(static_cast<size_t>(logA.dim()), 1);
+  weight_shape[0] = count;
+  const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).view(weight_shape);
+  at::Tensor G = at::zeros_like(logA);  // log v_k
+  at::Tensor log_KU, log_bar;
+  BregmanResult r;
+  for (int64_t it = 0; it < config.max_iterations; ++it) {
+    log_KU = log_kt(logA - log_k(G));  // log K^T u_k with log u_k = log a_k - log K v_k
+    log_bar = (w * log_KU).sum(0);     // log of the weighted geometric mean
+    r.iterations = it + 1;
+    if (it % 10 == check_phase) {
+      // np.std (ddof = 0) over the inputs of v_k * K^T u_k, as POT.
+      const double err = at::std(at::exp(G + log_KU), {0}, /*unbiased=*/false).sum().item<double>();
+      r.error_trace.push_back(err);
+      if (!std::isfinite(err)) throw InvalidArgument("barycenter iterations diverged (non-finite error); raise eps");
+      if (err < config.tolerance) {
+        r.converged = true;
+        break;
+      }
+    }
+    G = log_bar.unsqueeze(0) - log_KU;
+  }
+  r.barycenter = at::exp(log_bar);
+  r.log_scalings = G;
+  return r;
+}
+
+}  // namespace wbary::ot

@@ -1,0 +1,51 @@
+// File: wbary/ot/bregman_barycenter.h
+//
+// The log-domain iterative Bregman projections of Benamou et al. (2015) for
+// entropic barycenters on a fixed support, written once for any Gibbs
+// operator: a dense kernel on shared support points (FixedSupportBarycenter)
+// or a separable convolution on a grid (grid::ConvolutionalBarycenter).
+// The iterates are POT's _barycenter_sinkhorn_log /
+// _convolutional_barycenter2d_log, batched over the inputs:
+//   log u_k = log a_k - logK(log v_k),  log KTu_k = logKt(log u_k),
+//   log bar = sum_k w_k log KTu_k,      log v_k = log bar - log KTu_k,
+// with the error sum std_k(v_k KTu_k) checked every 10 iterations.
+//
+// Example:
+//   auto r = ot::log_bregman_barycenter(logA, w, log_k, log_kt, {.max_iterations = 1000}, /*check_phase=*/1);
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <vector>
+
+namespace wbary::ot {
+
+struct BregmanConfig {
+  int64_t max_iterations = 1000;
+  double tolerance = 1e-4;
+};
+
+struct BregmanResult {
+  at::Tensor barycenter;   // exp(log bar), the support's shape
+  at::Tensor log_scalings; // log v_k, [count, *support]
+  bool converged = false;
+  int64_t iterations = 0;
+  std::vector<double> error_trace;
+};
+
+using LogKernel = std::function<at::Tensor(const at::Tensor&)>;
+
+/// logA: [count, *support] logs of the inputs; weights: [count] summing to 1.
+/// log_k / log_kt apply log(K exp(.)) and log(K^T exp(.)) to a [count,
+/// *support] batch. The error is checked when iteration % 10 == check_phase
+/// (POT: 1 for barycenter, 9 for convolutional_barycenter2d).
+BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
+                                     const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
+                                     int check_phase);
+
+/// Checks and normalises barycentric weights (>= 0, finite, positive sum);
+/// throws InvalidArgument naming `flag` and the entry.
+std::vector<double> normalised_weights(std::vector<double> weights, size_t count, const std::string& flag);
+
+}  // namespace wbary::ot
