@@ -4,6 +4,16 @@
 #include <random>
 
 namespace wbary::testing {
+namespace {
+
+// Every test binary draws its random inputs (at::randn, at::rand) from
+// LibTorch's default generator: seed it once, before any test, so runs repeat.
+const bool seeded = [] {
+  at::manual_seed(20261125);
+  return true;
+}();
+
+}  // namespace
 
 TempDir::TempDir() {
   std::random_device rd;

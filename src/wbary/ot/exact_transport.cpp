@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "wbary/error.h"
+#include "wbary/ot/bregman_barycenter.h"
 
 namespace wbary::ot {
 namespace {
@@ -19,19 +20,8 @@ std::vector<double> checked_weights(const at::Tensor& w, int64_t expected, const
     throw InvalidArgument(std::string(name) + ": " + std::to_string(c.numel()) + " weights for " +
                           std::to_string(expected) + " points");
   }
-  std::vector<double> v(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-  double total = 0;
-  for (size_t k = 0; k < v.size(); ++k) {
-    if (!std::isfinite(v[k]) || v[k] < 0) {
-      std::ostringstream msg;
-      msg << name << ": weight " << k + 1 << " is " << v[k] << ", expected a finite value >= 0";
-      throw InvalidArgument(msg.str());
-    }
-    total += v[k];
-  }
-  if (!(total > 0)) throw InvalidArgument(std::string(name) + ": weights sum to 0, expected positive mass");
-  for (auto& x : v) x /= total;  // normalised (documented), not refused
-  return v;
+  return normalised_weights(std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel()), expected,
+                            name);
 }
 
 // Integer supplies summing exactly to `scale`: largest-remainder rounding.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "wbary/error.h"
+#include "wbary/ot/bregman_barycenter.h"
 #include "wbary/ot/exact_transport.h"
 
 namespace wbary::ot {
@@ -27,16 +28,7 @@ FreeSupportResult FreeSupportBarycenter::solve(const std::vector<at::Tensor>& cl
   if (!cloud_weights.empty() && cloud_weights.size() != clouds.size()) {
     throw InvalidArgument("free support: give weights for every input cloud or for none");
   }
-  if (weights.empty()) weights.assign(clouds.size(), 1.0 / static_cast<double>(clouds.size()));
-  if (weights.size() != clouds.size()) throw InvalidArgument("--weights: one weight per input expected");
-  double total = 0;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    if (!(weights[i] >= 0) || !std::isfinite(weights[i])) {
-      throw InvalidArgument("--weights: weight " + std::to_string(i + 1) + " is negative or not finite");
-    }
-    total += weights[i];
-  }
-  if (!(total > 0)) throw InvalidArgument("--weights: all zero");
+  weights = normalised_weights(std::move(weights), clouds.size(), "--weights");
   const auto opts = at::TensorOptions().dtype(at::kDouble);
   const at::Tensor b = at::full({k}, 1.0 / static_cast<double>(k), opts);
   FreeSupportResult r;
@@ -58,7 +50,7 @@ FreeSupportResult FreeSupportBarycenter::solve(const std::vector<at::Tensor>& cl
       }
       const at::Tensor proj = at::zeros({k, d}, opts).index_add_(
           0, at::tensor(rows), Y.index_select(0, at::tensor(cols)) * at::tensor(mass, opts).unsqueeze(1));
-      next += (weights[i] / total) * proj / b.unsqueeze(1);
+      next += weights[i] * proj / b.unsqueeze(1);
     }
     const double displacement = (next - X).square().sum().item<double>();
     X = next;
