@@ -105,6 +105,7 @@ StepInfo NeuralBarycenter::step() {
     if (nn::cpu::supported(f)) {
       nn::cpu::value_and_gradient(f, mu_n, f_value, f_grad);
     } else {
+      torch::NoGradGuard no_grad;  // f enters the h-step as constants
       nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
       nn::icnn_backward_gradient(f.config(), f.weights(), tape);
       f_value = tape.value;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "wbary/error.h"
+#include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::nn {
 namespace {
@@ -114,68 +115,18 @@ IcnnWeights IcnnWeights::select(int64_t k) const {
   return v;
 }
 
-namespace {
-
-// Activation of layer l and its derivative, valid with and without autograd.
-at::Tensor activation(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& p, size_t l) {
-  if (cfg.activation == IcnnActivation::kCelu) return at::celu(p);
-  return at::where(p > 0, p, wt.slope[l] * p);
-}
-
-at::Tensor activation_derivative(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& p,
-                                 size_t l) {
-  // CELU(alpha=1)' = 1 for p > 0, e^p otherwise = exp(min(p, 0)).
-  if (cfg.activation == IcnnActivation::kCelu) return at::exp(at::clamp_max(p, 0));
-  return at::where(p > 0, at::ones_like(p), wt.slope[l].expand_as(p));
-}
-
-}  // namespace
-
+// The network is evaluated in one place, icnn_forward (nn/icnn_kernels.h),
+// which keeps the tape the closed-form derivatives need; without a
+// NoGradGuard around it, its value is autograd-differentiable.
 at::Tensor icnn_value(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& x) {
-  at::Tensor z = activation(cfg, wt, at::baddbmm(wt.b[0], x, wt.A[0].transpose(1, 2)), 0);
-  if (cfg.square_first_layer) z = z * z;
-  for (size_t l = 1; l < wt.A.size(); ++l) {
-    at::Tensor p = at::baddbmm(wt.b[l], x, wt.A[l].transpose(1, 2));
-    p = at::baddbmm(p, z, wt.W[l - 1].transpose(1, 2));
-    z = activation(cfg, wt, p, l);
-  }
-  at::Tensor out = at::bmm(z, wt.w).squeeze(-1);
-  if (cfg.quadratic_skip) {
-    at::Tensor q = at::baddbmm(wt.c, x, wt.a).squeeze(-1);
-    out = out + q * q;
-  }
-  return out;
+  return icnn_forward(cfg, wt, x).value;
 }
 
 at::Tensor icnn_gradient(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& x) {
   torch::NoGradGuard no_grad;
-  const size_t L = wt.A.size();
-  // Forward, keeping the pre-activations p_l (DESIGN.md §2).
-  std::vector<at::Tensor> p(L);
-  p[0] = at::baddbmm(wt.b[0], x, wt.A[0].transpose(1, 2));
-  const at::Tensor z_first = activation(cfg, wt, p[0], 0);
-  at::Tensor z = cfg.square_first_layer ? z_first * z_first : z_first;
-  for (size_t l = 1; l < L; ++l) {
-    p[l] = at::baddbmm(at::baddbmm(wt.b[l], x, wt.A[l].transpose(1, 2)), z,
-                       wt.W[l - 1].transpose(1, 2));
-    z = activation(cfg, wt, p[l], l);
-  }
-  // d z_{l+1} / d p_l; the first layer's is 2 act(p_0) act'(p_0) when squared.
-  auto d_act = [&](size_t l) {
-    at::Tensor d = activation_derivative(cfg, wt, p[l], l);
-    return (l == 0 && cfg.square_first_layer) ? 2 * z_first * d : d;
-  };
-  // Reverse sweep: delta_l = df/dp_l; grad f = sum_l A_l^T delta_l + 2 (a.x + c) a.
-  at::Tensor delta = d_act(L - 1) * wt.w.transpose(1, 2);
-  at::Tensor grad = at::bmm(delta, wt.A[L - 1]);
-  for (size_t l = L - 1; l >= 1; --l) {
-    delta = at::bmm(delta, wt.W[l - 1]) * d_act(l - 1);
-    grad = at::baddbmm(grad, delta, wt.A[l - 1]);
-  }
-  if (cfg.quadratic_skip) {
-    grad = grad + 2 * at::baddbmm(wt.c, x, wt.a) * wt.a.transpose(1, 2);
-  }
-  return grad;
+  IcnnTape tape = icnn_forward(cfg, wt, x);
+  icnn_backward_gradient(cfg, wt, tape);
+  return tape.gradient;
 }
 
 at::Tensor IcnnPotential::value(const at::Tensor& x) const { return icnn_value(config_, weights_, x); }

@@ -64,7 +64,7 @@ IcnnWeights empty_like_structure(const IcnnWeights& wt) {
 }  // namespace
 
 IcnnTape icnn_forward(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Tensor& x) {
-  torch::NoGradGuard no_grad;
+  // No NoGradGuard: icnn_value differentiates through this pass with autograd.
   const size_t L = wt.A.size();
   IcnnTape t;
   t.x = x;

@@ -40,6 +40,8 @@ struct IcnnTape {
   at::Tensor gradient;           // grad f(x), [K, B, d] (after icnn_backward_gradient)
 };
 
+/// The forward pass. Records an autograd graph unless called under a
+/// NoGradGuard (icnn_value relies on that; the training kernels do not).
 IcnnTape icnn_forward(const IcnnConfig& config, const IcnnWeights& weights, const at::Tensor& x);
 
 /// Fills tape.delta and tape.gradient.
