@@ -84,9 +84,15 @@ at::Tensor EmpiricalSampler::batch(uint64_t seed, uint64_t stream, int64_t step,
   const int64_t per_epoch = size() / n;
   const int64_t epoch = step / per_epoch;
   const int64_t offset = (step % per_epoch) * n;
-  at::Generator gen = make_generator(derive_seed(seed, stream, static_cast<uint64_t>(epoch)));
-  at::Tensor perm = at::randperm(size(), gen, at::TensorOptions().dtype(at::kLong));
-  return points_.index_select(0, perm.narrow(0, offset, n));
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  if (cache_->epoch != epoch || cache_->seed != seed || cache_->stream != stream) {
+    at::Generator gen = make_generator(derive_seed(seed, stream, static_cast<uint64_t>(epoch)));
+    cache_->permutation = at::randperm(size(), gen, at::TensorOptions().dtype(at::kLong));
+    cache_->seed = seed;
+    cache_->stream = stream;
+    cache_->epoch = epoch;
+  }
+  return points_.index_select(0, cache_->permutation.narrow(0, offset, n));
 }
 
 std::string EmpiricalSampler::describe() const {

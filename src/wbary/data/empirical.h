@@ -12,6 +12,9 @@
 //   at::Tensor y = cloud.batch(seed, /*stream=*/0, /*step=*/7, /*n=*/100);
 #pragma once
 
+#include <memory>
+#include <mutex>
+
 #include "wbary/data/sampler.h"
 
 namespace wbary::data {
@@ -35,8 +38,18 @@ class EmpiricalSampler : public Sampler {
   std::string describe() const override;
 
  private:
+  // The permutation of the epoch last asked for: one randperm per epoch
+  // instead of one per batch (an O(n) draw on every training step).
+  struct EpochCache {
+    std::mutex mutex;
+    uint64_t seed = 0, stream = 0;
+    int64_t epoch = -1;
+    at::Tensor permutation;
+  };
+
   at::Tensor points_;
   std::string source_;
+  std::shared_ptr<EpochCache> cache_ = std::make_shared<EpochCache>();
 };
 
 /// Reads a [n, d] point cloud (float64 tensor) from .npy or .csv, checking
