@@ -68,10 +68,11 @@ TEST(NeuralBarycenter, FusedEngineTracksTheAutogradEngine) {
   c.engine = Engine::kAutograd;
   NeuralBarycenter reference(problem, c);
   for (int k = 0; k < 10; ++k) {
-    const StepInfo a = fused.step();
-    const StepInfo b = reference.step();
-    EXPECT_NEAR(a.loss_g, b.loss_g, 1e-7 * std::max(1.0, std::abs(b.loss_g))) << "step " << k;
-    EXPECT_NEAR(a.barycenter_cost, b.barycenter_cost, 1e-7 * std::max(1.0, std::abs(b.barycenter_cost)));
+    const training::StepInfo a = fused.step();
+    const training::StepInfo b = reference.step();
+    for (const char* name : {"loss_g", "loss_f", "loss_h", "barycenter_cost"}) {
+      EXPECT_NEAR(a.loss(name), b.loss(name), 1e-7 * std::max(1.0, std::abs(b.loss(name)))) << name << " step " << k;
+    }
   }
   EXPECT_LT(testing::relative_error(fused.model().g->flat_parameters(), reference.model().g->flat_parameters()), 1e-7);
   EXPECT_LT(testing::relative_error(fused.model().f->flat_parameters(), reference.model().f->flat_parameters()), 1e-7);
@@ -116,8 +117,8 @@ TEST(NeuralBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   straight.train();
 
   NeuralBarycenter first(problem, c);
-  struct StopAt : TrainingCallback {
-    bool on_step(const StepInfo& info) override { return info.step == 3; }
+  struct StopAt : training::TrainingCallback {
+    bool on_step(const training::StepInfo& info) override { return info.step == 3; }
   } stop;
   first.train({&stop});
   ASSERT_EQ(first.steps_done(), 3);

@@ -67,7 +67,7 @@ void NeuralBarycenter::apply_learning_rate_schedule() {
   set_lr(*opt_h_, c.lr_h * factor);
 }
 
-StepInfo NeuralBarycenter::step() {
+training::StepInfo NeuralBarycenter::step() {
   const auto& c = model_.config();
   auto& f = *model_.f;
   auto& h = model_.h;
@@ -123,22 +123,20 @@ StepInfo NeuralBarycenter::step() {
   opt_h_->step();
 
   ++step_;
-  StepInfo info;
+  training::StepInfo info;
   info.step = step_;
   info.total_steps = c.iterations;
   {
     torch::NoGradGuard no_grad;
     const at::Tensor w = weights_;
-    info.loss_g = (w * loss_g_i.detach()).sum().item<double>();
-    info.loss_f = (w * (f_mu_i.detach() - f_grad_g_i.detach())).sum().item<double>();
-    info.loss_h = loss_h.item<double>();
     // sum_i a_i W2^2(nu, mu_i) = 2 sum_i a_i [L_g,i - E f_i(mu) + E|mu|^2/2 + E|y_i|^2/2] (eq. 6-7).
     const at::Tensor cost_i = 2 * (loss_g_i.detach() - f_mu_i.detach() + half_sq.detach() + y_sq);
-    info.barycenter_cost = (w * cost_i).sum().item<double>();
+    info.losses = {{"loss_g", (w * loss_g_i.detach()).sum().item<double>()},
+                   {"loss_f", (w * (f_mu_i.detach() - f_grad_g_i.detach())).sum().item<double>()},
+                   {"loss_h", loss_h.item<double>()},
+                   {"barycenter_cost", (w * cost_i).sum().item<double>()}};
   }
-  require_finite(info.loss_g, "loss_g", step_);
-  require_finite(info.loss_f, "loss_f", step_);
-  require_finite(info.loss_h, "loss_h", step_);
+  for (const auto& [name, value] : info.losses) require_finite(value, name.c_str(), step_);
   return info;
 }
 
@@ -237,36 +235,10 @@ NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_fused(const at
   return out;
 }
 
-TrainingSummary NeuralBarycenter::train(const std::vector<TrainingCallback*>& callbacks) {
+training::TrainingSummary NeuralBarycenter::train(const std::vector<training::TrainingCallback*>& callbacks) {
   const auto& c = model_.config();
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  const int64_t start_step = step_;
-  TrainingSummary summary;
-  while (step_ < c.iterations) {
-    StepInfo info = step();
-    const double run_seconds = std::chrono::duration<double>(clock::now() - start).count();
-    info.elapsed_seconds = elapsed_before_ + run_seconds;
-    info.steps_per_second = static_cast<double>(step_ - start_step) / std::max(run_seconds, 1e-9);
-    info.seconds_left = static_cast<double>(c.iterations - step_) / std::max(info.steps_per_second, 1e-9);
-    if (step_ % c.log_every == 0 || step_ == c.iterations) {
-      model_.history().push_back({{"step", info.step},
-                                  {"loss_g", info.loss_g},
-                                  {"loss_f", info.loss_f},
-                                  {"loss_h", info.loss_h},
-                                  {"barycenter_cost", info.barycenter_cost},
-                                  {"elapsed_seconds", info.elapsed_seconds}});
-    }
-    summary.last = info;
-    bool stop = false;
-    for (TrainingCallback* cb : callbacks) stop = cb->on_step(summary.last) || stop;
-    if (stop) break;
-  }
-  elapsed_before_ += std::chrono::duration<double>(clock::now() - start).count();
-  summary.steps = step_;
-  summary.finished = step_ >= c.iterations;
-  summary.elapsed_seconds = elapsed_before_;
-  return summary;
+  return training::run_training_loop([this] { return step(); }, step_, c.iterations, c.log_every,
+                                     elapsed_before_, model_.history(), callbacks);
 }
 
 void NeuralBarycenter::save_checkpoint(const std::string& path) const {

@@ -26,7 +26,7 @@
 #include "wbary/barycenter/neural_barycenter_config.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/barycenter/problem.h"
-#include "wbary/barycenter/training.h"
+#include "wbary/training/training.h"
 
 namespace torch::optim {
 class Adam;
@@ -36,13 +36,6 @@ class FlatAdam;
 }
 
 namespace wbary::barycenter {
-
-struct TrainingSummary {
-  int64_t steps = 0;            // outer iterations completed in total
-  bool finished = false;        // reached config.iterations
-  double elapsed_seconds = 0;   // total training time (including resumed runs)
-  StepInfo last;                // the final step's report
-};
 
 class NeuralBarycenter {
  public:
@@ -54,10 +47,10 @@ class NeuralBarycenter {
   /// Runs outer iterations until config.iterations or until a callback
   /// returns true. May be called again to continue. Throws DivergenceError
   /// at the first non-finite loss, naming the step and the loss.
-  TrainingSummary train(const std::vector<TrainingCallback*>& callbacks = {});
+  training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {});
 
   /// Runs exactly one outer iteration (Algorithm 1's body) and reports it.
-  StepInfo step();
+  training::StepInfo step();
 
   int64_t steps_done() const { return step_; }
   const NeuralBarycenterModel& model() const { return model_; }

@@ -73,7 +73,7 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   cmd->add_option("--latent-dim", c.latent_dim, "dimension of Z; 0 = d")->group(n)->capture_default_str();
 }
 
-void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, const barycenter::TrainingSummary& s,
+void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, const training::TrainingSummary& s,
                    bool interrupted) {
   const auto& model = solver.model();
   model.save(o.out);
@@ -84,8 +84,8 @@ void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, co
   report["finished"] = s.finished;
   report["interrupted"] = interrupted;
   report["training_seconds"] = s.elapsed_seconds;
-  report["final"] = {{"loss_g", s.last.loss_g}, {"loss_f", s.last.loss_f}, {"loss_h", s.last.loss_h},
-                     {"barycenter_cost", s.last.barycenter_cost}};
+  report["final"] = nlohmann::json::object();
+  for (const auto& [name, value] : s.last.losses) report["final"][name] = value;
   report["evaluation"] = evaluate_model(model, solver.problem(), o.eval_samples, model.config().seed + 2);
   report["outputs"] = {{"model", o.out + "/model.pt"}, {"samples", o.out + "/samples.npy"}};
   if (model.dim() == 2) {
@@ -139,22 +139,22 @@ void run_fit(FitOptions& o) {
     }
   }
 
-  std::vector<barycenter::TrainingCallback*> callbacks;
-  barycenter::ProgressPrinter progress(std::cerr, o.quiet ? 0 : o.progress_every);
+  std::vector<training::TrainingCallback*> callbacks;
+  training::ProgressPrinter progress(std::cerr, o.quiet ? 0 : o.progress_every);
   callbacks.push_back(&progress);
-  std::unique_ptr<barycenter::TimeLimit> limit;
+  std::unique_ptr<training::TimeLimit> limit;
   if (o.time_limit > 0) {
-    limit = std::make_unique<barycenter::TimeLimit>(o.time_limit);
+    limit = std::make_unique<training::TimeLimit>(o.time_limit);
     callbacks.push_back(limit.get());
   }
-  barycenter::CancelOnSignal ctrl_c;
+  training::CancelOnSignal ctrl_c;
   callbacks.push_back(&ctrl_c);
-  barycenter::EveryKSteps checkpointer(o.checkpoint_every, [&](const barycenter::StepInfo&) {
+  training::EveryKSteps checkpointer(o.checkpoint_every, [&](const training::StepInfo&) {
     solver.save_checkpoint(checkpoint);
     return false;
   });
   callbacks.push_back(&checkpointer);
-  barycenter::EveryKSteps evaluator(o.eval_every, [&](const barycenter::StepInfo& info) {
+  training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
     nlohmann::json e = evaluate_model(solver.model(), solver.problem(), o.eval_samples, info.step);
     if (e.empty()) return false;
     e["step"] = info.step;
@@ -165,9 +165,9 @@ void run_fit(FitOptions& o) {
   });
   callbacks.push_back(&evaluator);
 
-  const barycenter::TrainingSummary summary = solver.train(callbacks);
+  const training::TrainingSummary summary = solver.train(callbacks);
   solver.save_checkpoint(checkpoint);
-  const bool interrupted = barycenter::CancelOnSignal::requested();
+  const bool interrupted = training::CancelOnSignal::requested();
   write_outputs(o, solver, summary, interrupted);
   if (interrupted) {
     std::cerr << "interrupted at step " << summary.steps << "; checkpoint written to " << checkpoint

@@ -1,4 +1,4 @@
-// File: wbary/barycenter/training.h
+// File: wbary/training/training.h
 //
 // Hooks into long training loops (house style rule 5, after ensmallen's
 // callbacks): the loop reports every step to its callbacks, and any
@@ -7,32 +7,35 @@
 // stream, and the CLI chooses it.
 //
 // Example:
-//   barycenter::ProgressPrinter progress(std::cerr, /*every=*/100);
-//   barycenter::TimeLimit limit(/*seconds=*/60);
-//   barycenter::CancelOnSignal ctrl_c;            // SIGINT / SIGTERM stop the loop
+//   training::ProgressPrinter progress(std::cerr, /*every=*/100);
+//   training::TimeLimit limit(/*seconds=*/60);
+//   training::CancelOnSignal ctrl_c;            // SIGINT / SIGTERM stop the loop
 //   solver.train({&progress, &limit, &ctrl_c});
 #pragma once
 
 #include <atomic>
 #include <functional>
-#include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
-namespace wbary::barycenter {
+namespace wbary::training {
 
-/// What the loop knows after an outer iteration.
+/// What a training loop knows after an outer iteration. Every solver
+/// (NWB, W2 maps, robust barycenters) reports its own named losses, in the
+/// order it wants them printed.
 struct StepInfo {
   int64_t step = 0;         // outer iterations completed
   int64_t total_steps = 0;  // the configured number of outer iterations
-  // Per-network-family losses, averaged over marginals with weights a_i:
-  double loss_g = 0;           // mean f_i(grad g_i(Y)) - <Y, grad g_i(Y)>  (g minimises)
-  double loss_f = 0;           // mean f_i(h(Z)) - mean f_i(grad g_i(Y))      (f minimises)
-  double loss_h = 0;           // mean |h(Z)|^2 / 2 - sum_i a_i f_i(h(Z))   (h minimises)
-  double barycenter_cost = 0;  // estimate of sum_i a_i W2^2(h#eta, mu_i) on the batch
+  std::vector<std::pair<std::string, double>> losses;  // e.g. {"loss_g", 0.1}, ...
   double elapsed_seconds = 0;  // training time, including earlier runs this one resumed
   double steps_per_second = 0; // over this process's run
   double seconds_left = 0;     // to total_steps at the current rate
+
+  /// The loss called `name`; throws std::out_of_range if there is none.
+  double loss(const std::string& name) const;
 };
 
 class TrainingCallback {
@@ -42,7 +45,7 @@ class TrainingCallback {
   virtual bool on_step(const StepInfo& info) = 0;
 };
 
-/// Prints one line every `every` steps: step, losses, cost, it/s, ETA.
+/// Prints one line every `every` steps: step, the named losses, it/s, ETA.
 class ProgressPrinter : public TrainingCallback {
  public:
   ProgressPrinter(std::ostream& out, int64_t every) : out_(out), every_(every) {}
@@ -92,7 +95,25 @@ class EveryKSteps : public TrainingCallback {
   std::function<bool(const StepInfo&)> action_;
 };
 
+/// What a finished (or stopped) call to a solver's train() reports.
+struct TrainingSummary {
+  int64_t steps = 0;            // outer iterations completed in total
+  bool finished = false;        // reached the configured number of iterations
+  double elapsed_seconds = 0;   // total training time (including resumed runs)
+  StepInfo last;                // the final step's report
+};
+
+/// The outer loop every solver shares: calls `step()` (which advances
+/// `steps_done` and reports its losses) until `total_steps` or until a
+/// callback asks to stop; fills in the timing fields, appends a record
+/// {"step", each loss, "elapsed_seconds"} to `history` every `log_every`
+/// steps, and adds this run's time to `elapsed_before` (so that a resumed
+/// run reports the total).
+TrainingSummary run_training_loop(const std::function<StepInfo()>& step, const int64_t& steps_done,
+                                  int64_t total_steps, int64_t log_every, double& elapsed_before,
+                                  nlohmann::json& history, const std::vector<TrainingCallback*>& callbacks);
+
 /// Formats seconds as "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
 
-}  // namespace wbary::barycenter
+}  // namespace wbary::training
