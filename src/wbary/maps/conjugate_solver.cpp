@@ -1,0 +1,213 @@
+#include "wbary/maps/conjugate_solver.h"
+
+#include <torch/autograd.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "wbary/error.h"
+
+namespace wbary::maps {
+namespace {
+
+// J(x) = f(x) - <x, y> row by row, without a graph.
+at::Tensor objective(const MapPotential& f, const at::Tensor& x, const at::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  return f.value(x) - (x * y).sum(1);
+}
+
+at::Tensor inf_norm(const at::Tensor& g) { return g.abs().amax(1); }
+
+void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, const ConjugateSolverConfig& c) {
+  if (y.dim() != 2 || y.size(1) != f.dim() || !x0.sizes().equals(y.sizes())) {
+    throw InvalidArgument("conjugate solver: y and the warm start must both be [B, " + std::to_string(f.dim()) +
+                          "], got y " + std::to_string(y.dim()) + "-D and x0 " + std::to_string(x0.dim()) + "-D");
+  }
+  if (c.max_iterations < 0 || c.history < 1 || c.line_search_steps < 1 || !(c.gradient_tolerance >= 0) ||
+      !(c.adam_lr > 0)) {
+    throw InvalidArgument("conjugate solver: need max_iterations >= 0, history >= 1, line_search_steps >= 1, "
+                          "gradient_tolerance >= 0 and adam_lr > 0");
+  }
+}
+
+ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Tensor x,
+                              const ConjugateSolverConfig& c) {
+  const int64_t B = y.size(0), d = y.size(1), m = c.history, K = c.line_search_steps;
+  const auto opt = y.options();
+  at::Tensor J = objective(f, x, y);
+  at::Tensor g = f.gradient(x) - y;
+  at::Tensor S = at::zeros({m, B, d}, opt), Yh = at::zeros({m, B, d}, opt), rho = at::zeros({m, B}, opt);
+  at::Tensor stalled = at::zeros({B}, opt.dtype(at::kBool));
+  // Step sizes 1.5^-k, largest first (Amos's parallel line search).
+  std::vector<double> steps(K);
+  for (int64_t k = 0; k < K; ++k) steps[k] = std::pow(1.5, -static_cast<double>(k));
+  const at::Tensor t = at::tensor(steps, opt.dtype(at::kDouble)).to(opt.dtype());
+  ConjugateSolution out;
+  for (int64_t it = 0; it < c.max_iterations; ++it) {
+    const at::Tensor active = (inf_norm(g) > c.gradient_tolerance).logical_and_(stalled.logical_not());
+    const at::Tensor idx = active.nonzero().squeeze(1);
+    const int64_t A = idx.size(0);
+    if (A == 0) break;
+    out.iterations = it + 1;
+    const at::Tensor xa = x.index_select(0, idx), ga = g.index_select(0, idx), ya = y.index_select(0, idx);
+    const at::Tensor Ja = J.index_select(0, idx);
+    const at::Tensor Sa = S.index_select(1, idx), Ya = Yh.index_select(1, idx), ra = rho.index_select(1, idx);
+    // Two-loop recursion (Nocedal & Wright Alg. 7.4) over the stored pairs,
+    // newest first; empty or rejected slots have rho = 0 and drop out.
+    const int64_t stored = std::min(it, m);
+    at::Tensor q = ga.clone();
+    std::vector<at::Tensor> alpha(stored);
+    for (int64_t j = 0; j < stored; ++j) {
+      const int64_t slot = (it - 1 - j) % m;
+      alpha[j] = ra[slot] * (Sa[slot] * q).sum(1);
+      q -= alpha[j].unsqueeze(1) * Ya[slot];
+    }
+    at::Tensor gamma = at::ones({A}, opt);
+    if (stored > 0) {
+      const int64_t newest = (it - 1) % m;
+      const at::Tensor yy = (Ya[newest] * Ya[newest]).sum(1);
+      const at::Tensor sy = (Sa[newest] * Ya[newest]).sum(1);
+      gamma = at::where(ra[newest] > 0, sy / yy.clamp_min(1e-300), gamma);
+    }
+    at::Tensor r = gamma.unsqueeze(1) * q;
+    for (int64_t j = stored - 1; j >= 0; --j) {
+      const int64_t slot = (it - 1 - j) % m;
+      const at::Tensor beta = ra[slot] * (Ya[slot] * r).sum(1);
+      r += (alpha[j] - beta).unsqueeze(1) * Sa[slot];
+    }
+    at::Tensor p = -r;
+    at::Tensor slope = (p * ga).sum(1);
+    const at::Tensor ascent = slope >= 0;  // numerical trouble: fall back to steepest descent
+    p = at::where(ascent.unsqueeze(1), -ga, p);
+    slope = at::where(ascent, -(ga * ga).sum(1), slope);
+    // All K trial points of all A rows in one evaluation.
+    const at::Tensor trial = xa.unsqueeze(0) + t.view({K, 1, 1}) * p.unsqueeze(0);  // [K, A, d]
+    const at::Tensor Jt = objective(f, trial.reshape({K * A, d}), ya.repeat({K, 1})).view({K, A});
+    const at::Tensor ok = Jt <= Ja.unsqueeze(0) + c.armijo * t.view({K, 1}) * slope.unsqueeze(0);
+    // First (largest) step satisfying Armijo; else the best trial if it still decreases J.
+    const at::Tensor any_ok = ok.any(0);
+    const at::Tensor first_ok = ok.to(at::kByte).argmax(0);
+    const at::Tensor best = Jt.argmin(0);
+    const at::Tensor pick = at::where(any_ok, first_ok, best);
+    const at::Tensor J_pick = Jt.gather(0, pick.unsqueeze(0)).squeeze(0);
+    // Near the optimum J changes by less than its round-off (|g|^2 ~ eps |J|)
+    // and no step can pass Armijo. There the step is chosen from gradients
+    // alone: the secant minimiser of t -> J(x + t p) from the directional
+    // derivatives at t = 0 and t = 1 (exact on a quadratic), kept if it
+    // shrinks the gradient, so that tight tolerances stay reachable.
+    const double eps = y.scalar_type() == at::kDouble ? std::numeric_limits<double>::epsilon()
+                                                      : std::numeric_limits<float>::epsilon();
+    const at::Tensor flat = any_ok.logical_not().logical_and(
+        (Jt[0] - Ja).abs() <= 1e3 * eps * Ja.abs().clamp_min(1.0));
+    at::Tensor step = at::where(any_ok.logical_or(J_pick < Ja), t.index_select(0, pick), at::zeros_like(J_pick));
+    at::Tensor J_new = at::where(step > 0, J_pick, Ja);
+    at::Tensor moved = step > 0;
+    if (flat.any().item<bool>()) {
+      const at::Tensor g1 = f.gradient(xa + p) - ya;
+      const at::Tensor curvature = ((g1 - ga) * p).sum(1);
+      const at::Tensor secant = at::where(curvature > 0, -slope / curvature.clamp_min(1e-300), at::ones_like(slope));
+      const at::Tensor x2 = xa + secant.unsqueeze(1) * p;
+      const at::Tensor shrinks = (f.gradient(x2) - ya).norm(2, {1}) < ga.norm(2, {1});
+      const at::Tensor take = flat.logical_and(shrinks);
+      step = at::where(take, secant, step);
+      J_new = at::where(take, objective(f, x2, ya), J_new);
+      moved = moved.logical_or(take);
+    }
+    const at::Tensor x_new = xa + step.unsqueeze(1) * p;
+    const at::Tensor g_new = f.gradient(x_new) - ya;
+    const at::Tensor moved_ok = moved;
+    const at::Tensor s = x_new - xa, yv = g_new - ga;
+    const at::Tensor sy = (s * yv).sum(1);
+    // Keep the pair only under the curvature condition s.y > 0 (else skip it).
+    const at::Tensor keep = sy > 1e-10 * (s * s).sum(1).sqrt() * (yv * yv).sum(1).sqrt();
+    const int64_t slot = it % m;
+    S[slot].index_copy_(0, idx, at::where(keep.unsqueeze(1), s, at::zeros_like(s)));
+    Yh[slot].index_copy_(0, idx, at::where(keep.unsqueeze(1), yv, at::zeros_like(yv)));
+    rho[slot].index_copy_(0, idx, at::where(keep, 1.0 / sy, at::zeros_like(sy)));
+    x.index_copy_(0, idx, x_new);
+    g.index_copy_(0, idx, g_new);
+    J.index_copy_(0, idx, at::where(moved_ok, J_new, Ja));
+    // A row that could not move restarts from steepest descent (history
+    // dropped) and stalls only if that fails too.
+    const at::Tensor had_history = (ra != 0).any(0);
+    const at::Tensor restart = moved_ok.logical_not().logical_and(had_history);
+    if (restart.any().item<bool>()) {
+      const at::Tensor keep_rows = restart.logical_not().to(rho.scalar_type());
+      rho.index_copy_(1, idx, rho.index_select(1, idx) * keep_rows.unsqueeze(0));
+    }
+    stalled.index_copy_(0, idx, moved_ok.logical_not().logical_and(had_history.logical_not()));
+  }
+  out.x = x;
+  out.objective = J;
+  out.converged = inf_norm(g) <= c.gradient_tolerance;
+  return out;
+}
+
+ConjugateSolution solve_adam(const MapPotential& f, const at::Tensor& y, at::Tensor x, const ConjugateSolverConfig& c) {
+  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  at::Tensor m1 = at::zeros_like(x), m2 = at::zeros_like(x);
+  at::Tensor best_x = x.clone(), best_J = objective(f, x, y);
+  at::Tensor g = f.gradient(x) - y;
+  at::Tensor best_g = g.clone();
+  ConjugateSolution out;
+  const int64_t T = c.max_iterations;
+  for (int64_t it = 0; it < T; ++it) {
+    const at::Tensor running = (inf_norm(best_g) > c.gradient_tolerance).unsqueeze(1);
+    if (!running.any().item<bool>()) break;
+    out.iterations = it + 1;
+    const double lr = c.adam_lr * ((1 - 1e-4) * 0.5 * (1 + std::cos(M_PI * it / std::max<int64_t>(T, 1))) + 1e-4);
+    m1.mul_(beta1).add_(g, 1 - beta1);
+    m2.mul_(beta2).addcmul_(g, g, 1 - beta2);
+    const double bc1 = 1 - std::pow(beta1, it + 1), bc2 = 1 - std::pow(beta2, it + 1);
+    const at::Tensor update = (m1 / bc1) / ((m2 / bc2).sqrt() + eps);
+    x = at::where(running, x - lr * update, x);
+    const at::Tensor J = objective(f, x, y);
+    g = f.gradient(x) - y;
+    const at::Tensor better = J < best_J;
+    best_J = at::where(better, J, best_J);
+    best_x = at::where(better.unsqueeze(1), x, best_x);
+    best_g = at::where(better.unsqueeze(1), g, best_g);
+  }
+  out.x = best_x;
+  out.objective = best_J;
+  out.converged = inf_norm(best_g) <= c.gradient_tolerance;
+  return out;
+}
+
+}  // namespace
+
+ConjugateSolverKind parse_conjugate_solver(const std::string& name) {
+  if (name == "none") return ConjugateSolverKind::kNone;
+  if (name == "lbfgs") return ConjugateSolverKind::kLbfgs;
+  if (name == "adam") return ConjugateSolverKind::kAdam;
+  throw InvalidArgument("conjugate solver: expected none, lbfgs or adam, got '" + name + "'");
+}
+
+std::string to_string(ConjugateSolverKind kind) {
+  switch (kind) {
+    case ConjugateSolverKind::kNone: return "none";
+    case ConjugateSolverKind::kLbfgs: return "lbfgs";
+    case ConjugateSolverKind::kAdam: return "adam";
+  }
+  return "?";
+}
+
+ConjugateSolution solve_conjugate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0,
+                                  const ConjugateSolverConfig& config) {
+  validate(f, y, x0, config);
+  const at::Tensor yd = y.detach();
+  at::Tensor x = x0.detach().to(y.scalar_type()).clone();
+  switch (config.kind) {
+    case ConjugateSolverKind::kLbfgs: return solve_lbfgs(f, yd, x, config);
+    case ConjugateSolverKind::kAdam: return solve_adam(f, yd, x, config);
+    case ConjugateSolverKind::kNone: break;
+  }
+  ConjugateSolution out;
+  out.x = x;
+  out.objective = objective(f, x, yd);
+  out.converged = inf_norm(f.gradient(x) - yd) <= config.gradient_tolerance;
+  return out;
+}
+
+}  // namespace wbary::maps

@@ -1,0 +1,129 @@
+#include "wbary/maps/potential.h"
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+
+#include <cmath>
+
+#include "wbary/error.h"
+
+namespace wbary::maps {
+namespace {
+
+// nn.Linear's default initialisation (Kaiming-uniform, bound 1/sqrt(fan_in)).
+void init_linear(at::Tensor& w, at::Tensor& b, int64_t in, int64_t out, at::Generator& gen,
+                 at::ScalarType dtype, bool zero) {
+  const auto opt = at::TensorOptions().dtype(dtype);
+  if (zero) {
+    w = at::zeros({out, in}, opt);
+    b = at::zeros({out}, opt);
+    return;
+  }
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  w = at::empty({out, in}, opt).uniform_(-bound, bound, gen);
+  b = at::empty({out}, opt).uniform_(-bound, bound, gen);
+}
+
+// Hidden layers (ELU after each) then an output layer of width `out`.
+void build_mlp(torch::nn::Module& m, std::vector<at::Tensor>& weight, std::vector<at::Tensor>& bias, int64_t in,
+               const std::vector<int64_t>& hidden, int64_t out, at::Generator& gen, at::ScalarType dtype) {
+  int64_t prev = in;
+  std::vector<int64_t> sizes = hidden;
+  sizes.push_back(out);
+  for (size_t l = 0; l < sizes.size(); ++l) {
+    if (sizes[l] <= 0) throw InvalidArgument("hidden widths must be positive, got " + std::to_string(sizes[l]));
+    at::Tensor w, b;
+    init_linear(w, b, prev, sizes[l], gen, dtype, /*zero=*/l + 1 == sizes.size());
+    weight.push_back(m.register_parameter("w" + std::to_string(l), w));
+    bias.push_back(m.register_parameter("b" + std::to_string(l), b));
+    prev = sizes[l];
+  }
+}
+
+at::Tensor run_mlp(const std::vector<at::Tensor>& weight, const std::vector<at::Tensor>& bias, at::Tensor z,
+                   bool act_on_output) {
+  for (size_t l = 0; l < weight.size(); ++l) {
+    z = at::addmm(bias[l], z, weight[l].t());
+    if (l + 1 < weight.size() || act_on_output) z = at::elu(z);
+  }
+  return z;
+}
+
+}  // namespace
+
+PotentialKind parse_potential_kind(const std::string& name) {
+  if (name == "icnn") return PotentialKind::kIcnn;
+  if (name == "mlp") return PotentialKind::kMlp;
+  throw InvalidArgument("potential: expected icnn or mlp, got '" + name + "'");
+}
+
+std::string to_string(PotentialKind kind) { return kind == PotentialKind::kIcnn ? "icnn" : "mlp"; }
+
+std::vector<int64_t> default_hidden_widths(int64_t dim) {
+  const int64_t m = std::max<int64_t>(dim, 32);
+  return {2 * m, 2 * m, m};
+}
+
+at::Tensor MapPotential::gradient(const at::Tensor& x, bool create_graph) const {
+  torch::AutoGradMode enable(true);
+  at::Tensor xr = create_graph && x.requires_grad() ? x : x.detach().requires_grad_(true);
+  at::Tensor v = value(xr).sum();
+  at::Tensor g = torch::autograd::grad({v}, {xr}, /*grad_outputs=*/{}, /*retain_graph=*/create_graph,
+                                       /*create_graph=*/create_graph)[0];
+  return create_graph ? g : g.detach();
+}
+
+IcnnMapPotential::IcnnMapPotential(int64_t dim, nn::IcnnConfig config, at::Generator& gen, at::ScalarType dtype)
+    : MapPotential(dim) {
+  config.width = nn::resolved_icnn_width(config, dim);
+  icnn_ = register_module("icnn", std::make_shared<nn::IcnnPotential>(1, dim, config, gen, dtype));
+  // Start at f = (1/2)|x|^2: zero output weights and skip (kept by clamping: 0 >= 0).
+  {
+    torch::NoGradGuard no_grad;
+    icnn_->weights().w.zero_();
+    icnn_->weights().c.zero_();
+    if (icnn_->weights().a.defined()) icnn_->weights().a.zero_();
+  }
+  log_alpha_ = register_parameter("log_alpha", at::zeros({}, at::TensorOptions().dtype(dtype)));
+}
+
+at::Tensor IcnnMapPotential::value(const at::Tensor& x) const {
+  return icnn_->value(x.unsqueeze(0)).squeeze(0) + 0.5 * log_alpha_.exp() * (x * x).sum(1);
+}
+
+at::Tensor IcnnMapPotential::gradient(const at::Tensor& x, bool create_graph) const {
+  if (create_graph) return MapPotential::gradient(x, true);
+  torch::NoGradGuard no_grad;
+  return icnn_->gradient(x.unsqueeze(0)).squeeze(0) + log_alpha_.exp() * x;
+}
+
+MlpPotential::MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype)
+    : MapPotential(dim) {
+  build_mlp(*this, weight_, bias_, dim, hidden, 1, gen, dtype);
+  log_alpha_ = register_parameter("log_alpha", at::zeros({}, at::TensorOptions().dtype(dtype)));
+}
+
+at::Tensor MlpPotential::value(const at::Tensor& x) const {
+  return run_mlp(weight_, bias_, x, /*act_on_output=*/true).squeeze(1) + 0.5 * log_alpha_.exp() * (x * x).sum(1);
+}
+
+std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, std::vector<int64_t> hidden,
+                                             at::Generator& gen, at::ScalarType dtype) {
+  if (dim <= 0) throw InvalidArgument("potential: dimension must be positive, got " + std::to_string(dim));
+  if (hidden.empty()) hidden = default_hidden_widths(dim);
+  if (kind == PotentialKind::kMlp) return std::make_shared<MlpPotential>(dim, hidden, gen, dtype);
+  nn::IcnnConfig config;
+  config.width = hidden[0];
+  config.hidden_layers = static_cast<int64_t>(hidden.size());
+  return std::make_shared<IcnnMapPotential>(dim, config, gen, dtype);
+}
+
+ResidualMlp::ResidualMlp(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype) {
+  build_mlp(*this, weight_, bias_, dim, hidden, dim, gen, dtype);
+}
+
+at::Tensor ResidualMlp::forward(const at::Tensor& y) const {
+  return y + run_mlp(weight_, bias_, y, /*act_on_output=*/false);
+}
+
+}  // namespace wbary::maps

@@ -1,0 +1,109 @@
+// File: wbary/maps/potential.h
+//
+// Potentials f: R^d -> R whose gradient is a transport map (Brenier): the
+// "what comes out" of a two-measure W2 map fit (Amos 2023, §2; reference/
+// w2-maps.md §3.1). Two families:
+//   - IcnnMapPotential: an input-convex network (the NWB issue's ICNN,
+//     nn::IcnnPotential with one network) plus (1/2) exp(log_alpha) |x|^2,
+//     kept convex by clamping after each optimiser step (project());
+//   - MlpPotential: Amos's PotentialNN, a plain MLP with the activation on
+//     every layer including the scalar output, plus (1/2) exp(log_alpha)|x|^2.
+//     Not convex: the conjugate solver then finds a local minimiser, which
+//     the paper shows is enough in practice.
+// Both start exactly at the identity map (output layer zero, log_alpha = 0),
+// which replaces the paper's identity pre-training (§3.1 "Identity
+// pre-training") by an initialisation with the same effect.
+//
+// Example:
+//   auto f = maps::make_potential(maps::PotentialKind::kMlp, /*dim=*/8, {}, gen, at::kFloat);
+//   at::Tensor v = f->value(x);        // [B], differentiable in x and the parameters
+//   at::Tensor t = f->gradient(x);     // [B, d]: the transport map grad f(x), no graph
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wbary/nn/icnn.h"
+
+namespace wbary::maps {
+
+enum class PotentialKind { kIcnn, kMlp };
+PotentialKind parse_potential_kind(const std::string& name);  // "icnn" | "mlp"
+std::string to_string(PotentialKind kind);
+
+/// Hidden widths for dimension d when none are given: Amos's and Korotin's
+/// [2 max(d, 32), 2 max(d, 32), max(d, 32)] (reference/w2-maps.md §3.1).
+std::vector<int64_t> default_hidden_widths(int64_t dim);
+
+class MapPotential : public torch::nn::Module {
+ public:
+  explicit MapPotential(int64_t dim) : dim_(dim) {}
+  int64_t dim() const { return dim_; }
+
+  /// f(x) for x [B, d] -> [B]; differentiable in x and the parameters.
+  virtual at::Tensor value(const at::Tensor& x) const = 0;
+
+  /// grad f(x), [B, d]. With create_graph the result is differentiable in
+  /// the parameters and x (cycle losses); without, it carries no graph.
+  /// The default goes through autograd; subclasses may give a closed form.
+  virtual at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const;
+
+  /// Restores constraints after an optimiser step (ICNN: W >= 0).
+  virtual void project() {}
+  /// Whether f is convex by construction (then grad f is an OT map exactly).
+  virtual bool convex() const = 0;
+
+ private:
+  int64_t dim_;
+};
+
+/// ICNN + (1/2) exp(log_alpha) |x|^2.
+class IcnnMapPotential : public MapPotential {
+ public:
+  IcnnMapPotential(int64_t dim, nn::IcnnConfig config, at::Generator& gen, at::ScalarType dtype);
+  at::Tensor value(const at::Tensor& x) const override;
+  at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const override;
+  void project() override { icnn_->clamp_convex_weights(); }
+  bool convex() const override { return true; }
+  /// Module::load replaces storages; re-share them with the flat buffer.
+  void repack() { icnn_->repack(); }
+
+ private:
+  std::shared_ptr<nn::IcnnPotential> icnn_;
+  at::Tensor log_alpha_;
+};
+
+/// Amos's PotentialNN: act(W_L ... act(W_1 x + b_1) ... + b_L) + (1/2) exp(log_alpha)|x|^2,
+/// act = ELU.
+class MlpPotential : public MapPotential {
+ public:
+  MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
+  at::Tensor value(const at::Tensor& x) const override;
+  bool convex() const override { return false; }
+
+ private:
+  std::vector<at::Tensor> weight_, bias_;  // layer l: [out, in], [out]
+  at::Tensor log_alpha_;
+};
+
+/// Builds a potential of the given kind; `hidden` empty = default widths.
+/// The ICNN uses hidden[0] as its width and hidden.size() as its depth.
+std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, std::vector<int64_t> hidden,
+                                             at::Generator& gen, at::ScalarType dtype);
+
+/// An MLP x -> x + MLP(x) with ELU and a zero output layer (Amos's InitNN):
+/// the amortisation model predicting the conjugate's argmin x_hat(y).
+class ResidualMlp : public torch::nn::Module {
+ public:
+  ResidualMlp(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
+  at::Tensor forward(const at::Tensor& y) const;
+
+ private:
+  std::vector<at::Tensor> weight_, bias_;
+};
+
+}  // namespace wbary::maps

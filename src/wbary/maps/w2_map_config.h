@@ -1,0 +1,69 @@
+// File: wbary/maps/w2_map_config.h
+//
+// How a two-measure W2 map is fitted (Amos 2023, reference/w2-maps.md §3.1).
+// Plain struct; every field has one CLI flag (`wbary map fit --help`) and a
+// JSON key (`--dump-config`, `--config`, the model's model.json).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wbary/maps/conjugate_solver.h"
+#include "wbary/maps/potential.h"
+
+namespace wbary::maps {
+
+/// How the amortisation model H(y) ~ x_hat(y) is trained (Amos §3.2):
+///   objective:  E[f(H(y)) - <H(y), y>]                      (f held fixed)
+///   regression: E|H(y) - x_hat(y)|^2, x_hat fine-tuned         (needs a solver)
+///   cycle:      w (E|grad f(H(y)) - y|^2 + E|H(grad f(x)) - x|^2)  (W2GN's cycle)
+enum class AmortizationLoss { kObjective, kRegression, kCycle };
+AmortizationLoss parse_amortization_loss(const std::string& name);
+std::string to_string(AmortizationLoss loss);
+
+struct W2MapConfig {
+  // The paper's best HD-benchmark combination: MLP potential, regression
+  // amortisation, L-BFGS fine-tuning (Amos Table 2).
+  PotentialKind potential = PotentialKind::kMlp;
+  // Hidden widths of f and H; empty = [2 max(d,32), 2 max(d,32), max(d,32)].
+  std::vector<int64_t> hidden;
+  AmortizationLoss amortization = AmortizationLoss::kRegression;
+  // Fine-tuning of x_hat during training: Amos's `lbfgs` (gtol 0.1, 100 its).
+  // kind = none trains on the amortised prediction alone.
+  ConjugateSolverConfig conjugate;
+  // The inverse map at inference: `lbfgs_high_precision` (gtol 1e-3).
+  ConjugateSolverConfig inverse_conjugate = [] {
+    ConjugateSolverConfig c;
+    c.gradient_tolerance = 1e-3;
+    return c;
+  }();
+  // Amos trains 250 001 steps on a GPU; 20 000 is a CPU-sized default
+  // (BENCHMARKS.md shows the UVP reached against time).
+  int64_t iterations = 20000;
+  int64_t batch_size = 1024;
+  // AdamW(b1 = 0.5, b2 = 0.5, weight decay 1e-4), learning rate cosine-decayed
+  // from 5e-4 to 5e-4 * 1e-4 (Amos's hd_benchmark config).
+  double learning_rate = 5e-4;
+  double final_lr_fraction = 1e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.5;
+  double weight_decay = 1e-4;
+  // Weight of the cycle amortisation loss; 0 = the dimension d (Amos's HD setting).
+  double cycle_weight = 0;
+  uint64_t seed = 0;
+  std::string dtype = "float32";  // float32 | float64
+  std::string device = "cpu";
+  int64_t log_every = 100;  // history record every k steps
+
+  /// Throws InvalidArgument naming the first bad field.
+  void validate() const;
+};
+
+nlohmann::json to_json(const W2MapConfig& config);
+/// Overrides the fields present in `j`; throws InvalidArgument on unknown keys.
+void update_from_json(W2MapConfig& config, const nlohmann::json& j);
+
+}  // namespace wbary::maps
