@@ -47,7 +47,10 @@ RidgePotential::RidgePotential(at::Tensor directions, at::Tensor offsets, at::Te
 at::Tensor RidgePotential::value(const at::Tensor& x) const {
   const at::Tensor xd = x.to(at::kDouble);
   const at::Tensor u = (at::addmm(b_, xd, a_.t())) / tau_;  // [n, K]
-  const at::Tensor psi = tau_ * at::mv(at::softplus(u), c_) + 0.5 * s_ * (xd * xd).sum(1);
+  // log(1 + e^u) without at::softplus's linear cut-off above u = 20, which
+  // would make the value disagree with the closed-form gradient sigmoid(u).
+  const at::Tensor softplus = at::log1p(at::exp(-u.abs())) + u.clamp_min(0);
+  const at::Tensor psi = tau_ * at::mv(softplus, c_) + 0.5 * s_ * (xd * xd).sum(1);
   return scale_ * (psi - at::mv(xd, m_));
 }
 

@@ -25,6 +25,14 @@ void require_finite(double v, const std::string& name, int64_t step) {
   }
 }
 
+// Optimizer::zero_grad detaches gradients in place, which the ICNN's
+// gradients (views of one flat buffer, nn/icnn.h) do not allow.
+void zero_gradients(const std::vector<at::Tensor>& params) {
+  for (const at::Tensor& p : params) {
+    if (p.grad().defined()) p.grad().zero_();
+  }
+}
+
 }  // namespace
 
 void W2MapProblem::validate() const {
@@ -78,7 +86,7 @@ training::StepInfo W2Map::step() {
 
   // f-step: the dual loss; by the envelope theorem only f's explicit
   // dependence is differentiated (Amos eq. 5).
-  opt_f_->zero_grad();
+  zero_gradients(params_f_);
   const at::Tensor f_x = f.value(x).mean();
   const at::Tensor f_xhat = f.value(x_hat).mean();
   const at::Tensor dual = f_x - f_xhat + (x_hat * y).sum(1).mean();
@@ -87,7 +95,6 @@ training::StepInfo W2Map::step() {
   f.project();
 
   // H-step on the updated f.
-  opt_h_->zero_grad();
   at::Tensor amort;
   const at::Tensor hy = H.forward(y);
   switch (c.amortization) {
