@@ -147,5 +147,42 @@ for f in "$T"/x1*/samples.npy "$T"/x1*/report.json "$T"/x13.npy "$T"/x14.npy "$T
 done
 ls "$T" "$T"/x* 2>/dev/null | grep -q '\.tmp\.' && bad "temporary files left behind"
 
+# --- wbary map (two-measure W2 maps) ----------------------------------------------
+"$WBARY" map fit --source "$T/ring.npy" --target "$T/square.csv" --iterations 30 --batch-size 64 --out "$T/map" -q \
+  && ok || bad "map fit on files"
+for f in model.pt model.json pushed.npy report.json plot.png checkpoint.pt; do
+  [ -s "$T/map/$f" ] && ok || bad "map fit did not write $f"
+done
+"$WBARY" map push --model "$T/map" --in "$T/ring.npy" --out "$T/map_fwd.npy" && ok || bad "map push"
+"$WBARY" map pull --model "$T/map" --in "$T/map_fwd.npy" --out "$T/map_back.npy" && ok || bad "map pull"
+"$WBARY" map pull --model "$T/map" --in "$T/map_fwd.npy" --amortized --out "$T/map_back_a.csv" && ok || bad "map pull --amortized"
+"$WBARY" map fit --source normal:dim=2 --target "$T/ring.npy" --iterations 10 --batch-size 32 --potential icnn \
+  --amortization cycle --conjugate none --out "$T/flow" -q && ok || bad "map fit flow (icnn, cycle)"
+"$WBARY" map sample --model "$T/flow" --n 77 --out "$T/flow_s.npy" && ok || bad "map sample"
+$PY - "$T" <<'PYEOF' && ok || bad "map outputs have the wrong shapes"
+import sys, numpy as np
+t = sys.argv[1]
+assert np.load(f"{t}/map_fwd.npy").shape == (500, 2)
+assert np.load(f"{t}/map_back.npy").shape == (500, 2)
+assert np.loadtxt(f"{t}/map_back_a.csv", delimiter=",").shape == (500, 2)
+assert np.load(f"{t}/flow_s.npy").shape == (77, 2)
+PYEOF
+"$WBARY" map fit --dump-config --batch-size 17 --potential icnn --hidden 8 8 > "$T/mcfg.json" && ok || bad "map dump-config"
+"$WBARY" map fit --config "$T/mcfg.json" --dump-config > "$T/mcfg2.json" && cmp -s "$T/mcfg.json" "$T/mcfg2.json" \
+  && ok || bad "map config round trip"
+"$WBARY" map bench --dims 2 --iterations 5 --batch-size 16 -q | grep -q "| 2 |" && ok || bad "map bench table"
+expect_error "map dimension mismatch" "has dimension 3" "$WBARY" map fit --source gaussian:dim=2 --target gaussian:dim=3 --out "$T/m1"
+expect_error "map missing file" "nope.npy" "$WBARY" map fit --source "$T/nope.npy" --target "$T/ring.npy" --out "$T/m2"
+expect_error "map regression without solver" "needs --conjugate" "$WBARY" map fit --source normal:dim=2 --target normal:dim=2 \
+  --conjugate none --out "$T/m3"
+expect_error "map pull dimension" "expected 2" "$WBARY" map pull --model "$T/map" --in "$T/three.npy" --out "$T/m4.npy"
+expect_error "map missing model" "model.json" "$WBARY" map push --model "$T/none" --in "$T/ring.npy" --out "$T/m5.npy"
+expect_error "map NWB model" "not a wbary W2 map" "$WBARY" map push --model "$T/run" --in "$T/ring.npy" --out "$T/m6.npy"
+expect_error "map diverging run" "diverged" "$WBARY" map fit --source normal:dim=2 --target gaussian:dim=2,shift=1000 \
+  --lr 1e6 --iterations 200 --batch-size 16 --out "$T/m7"
+for f in "$T"/m[1-7]/report.json "$T"/m[4-6].npy; do
+  [ -e "$f" ] && bad "failed map command left output $f"
+done
+
 echo "cli_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]

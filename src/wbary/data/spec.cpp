@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "wbary/data/empirical.h"
 #include "wbary/data/gaussian.h"
@@ -119,6 +120,17 @@ std::unique_ptr<Sampler> make_sampler(const std::string& spec) {
         a.integer("dim", 0), static_cast<uint64_t>(a.integer("seed", 0)), a.number("eig_min", 0.5),
         a.number("eig_max", 5.0), a.number("shift", 0.0)));
   }
+  if (kind == "normal") {
+    SpecArgs a(spec, body, {"dim", "std"});
+    a.require("dim");
+    const int64_t d = a.integer("dim", 0);
+    const double sd = a.number("std", 1.0);
+    if (d < 1 || !(sd > 0)) throw InvalidArgument(spec + ": need dim >= 1 and std > 0");
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    std::ostringstream desc;
+    desc << "normal(dim=" << d << ", std=" << sd << ")";
+    return std::make_unique<GaussianSampler>(at::zeros({d}, opts), sd * sd * at::eye(d, opts), desc.str());
+  }
   if (kind == "mixture") {
     SpecArgs a(spec, body, {"dim", "k", "radius", "std", "seed"});
     return std::make_unique<GaussianMixtureSampler>(GaussianMixtureSampler::on_circle(
@@ -156,6 +168,7 @@ const char* sampler_spec_help() {
          "  cloud.npy | cloud.csv                     empirical cloud, one point a row\n"
          "  gaussian:dim=16,seed=3                    N(0, S), S with eigenvalues in [0.5, 5]\n"
          "           [,eig_min=0.5,eig_max=5,shift=0]\n"
+         "  normal:dim=8[,std=1]                      N(0, std^2 I) (a flow's source: `wbary map fit`)\n"
          "  gaussian:json=g.json                      {\"mean\": [...], \"cov\": [[...], ...]}\n"
          "  mixture:dim=2,k=8,radius=4,std=0.3,seed=0 isotropic Gaussian mixture\n"
          "  disc:r=1,cx=0,cy=0                        uniform on a disc\n"

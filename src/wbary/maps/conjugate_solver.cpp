@@ -81,9 +81,20 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     const at::Tensor ascent = slope >= 0;  // numerical trouble: fall back to steepest descent
     p = at::where(ascent.unsqueeze(1), -ga, p);
     slope = at::where(ascent, -(ga * ga).sum(1), slope);
-    // All K trial points of all A rows in one evaluation.
-    const at::Tensor trial = xa.unsqueeze(0) + t.view({K, 1, 1}) * p.unsqueeze(0);  // [K, A, d]
-    const at::Tensor Jt = objective(f, trial.reshape({K * A, d}), ya.repeat({K, 1})).view({K, A});
+    // The unit step first; the other K - 1 trial points, in one batched
+    // evaluation, only for the rows where it fails Armijo. The selection is
+    // that of Amos's all-at-once search (the first step that passes), but
+    // a CPU pays for trial points, and the unit step usually passes.
+    at::Tensor Jt = at::full({K, A}, std::numeric_limits<double>::infinity(), opt);
+    Jt[0] = objective(f, xa + p, ya);
+    const at::Tensor retry = (Jt[0] > Ja + c.armijo * slope).nonzero().squeeze(1);
+    const int64_t R = retry.size(0);
+    if (R > 0 && K > 1) {
+      const at::Tensor tr = t.slice(0, 1).view({K - 1, 1, 1});
+      const at::Tensor trial = xa.index_select(0, retry).unsqueeze(0) + tr * p.index_select(0, retry).unsqueeze(0);
+      const at::Tensor Jr = objective(f, trial.reshape({(K - 1) * R, d}), ya.index_select(0, retry).repeat({K - 1, 1}));
+      Jt.slice(0, 1).index_copy_(1, retry, Jr.view({K - 1, R}));
+    }
     const at::Tensor ok = Jt <= Ja.unsqueeze(0) + c.armijo * t.view({K, 1}) * slope.unsqueeze(0);
     // First (largest) step satisfying Armijo; else the best trial if it still decreases J.
     const at::Tensor any_ok = ok.any(0);
