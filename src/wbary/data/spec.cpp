@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "wbary/data/empirical.h"
 #include "wbary/data/gaussian.h"
@@ -62,6 +63,27 @@ class SpecArgs {
     auto it = values_.find(key);
     if (it == values_.end()) throw InvalidArgument("marginal '" + spec_ + "': missing required key '" + key + "'");
     return it->second;
+  }
+  /// "1/-2.5/3" -> {1, -2.5, 3}; a fallback when the key is absent.
+  std::vector<double> numbers(const std::string& key, std::vector<double> fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    std::vector<double> out;
+    size_t start = 0;
+    while (true) {
+      const size_t slash = it->second.find('/', start);
+      const std::string item = it->second.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      try {
+        size_t used = 0;
+        out.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        throw InvalidArgument("marginal '" + spec_ + "': " + key + " entry '" + item + "' is not a number");
+      }
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    return out;
   }
   bool has(const std::string& key) const { return values_.count(key) > 0; }
   void require(const std::string& key) const { text(key); }
@@ -131,6 +153,27 @@ std::unique_ptr<Sampler> make_sampler(const std::string& spec) {
     desc << "normal(dim=" << d << ", std=" << sd << ")";
     return std::make_unique<GaussianSampler>(at::zeros({d}, opts), sd * sd * at::eye(d, opts), desc.str());
   }
+  if (kind == "gmm") {
+    SpecArgs a(spec, body, {"dim", "means", "weights", "std"});
+    a.require("means");
+    const int64_t d = a.integer("dim", 2);
+    const std::vector<double> means = a.numbers("means", {});
+    if (d < 1 || means.empty() || means.size() % static_cast<size_t>(d) != 0) {
+      throw InvalidArgument(spec + ": means has " + std::to_string(means.size()) +
+                            " numbers, expected a multiple of dim=" + std::to_string(d));
+    }
+    const int64_t k = static_cast<int64_t>(means.size()) / d;
+    const std::vector<double> weights = a.numbers("weights", std::vector<double>(k, 1.0));
+    if (static_cast<int64_t>(weights.size()) != k) {
+      throw InvalidArgument(spec + ": " + std::to_string(weights.size()) + " weights for " + std::to_string(k) +
+                            " components");
+    }
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    std::ostringstream desc;
+    desc << "gmm(k=" << k << ", dim=" << d << ", std=" << a.number("std", 0.3) << ")";
+    return std::make_unique<GaussianMixtureSampler>(at::tensor(means, opts).view({k, d}), a.number("std", 0.3),
+                                                    at::tensor(weights, opts), desc.str());
+  }
   if (kind == "mixture") {
     SpecArgs a(spec, body, {"dim", "k", "radius", "std", "seed"});
     return std::make_unique<GaussianMixtureSampler>(GaussianMixtureSampler::on_circle(
@@ -168,6 +211,7 @@ const char* sampler_spec_help() {
          "  cloud.npy | cloud.csv                     empirical cloud, one point a row\n"
          "  gaussian:dim=16,seed=3                    N(0, S), S with eigenvalues in [0.5, 5]\n"
          "           [,eig_min=0.5,eig_max=5,shift=0]\n"
+         "  gmm:means=-4/1/4/1,weights=1/3[,std=0.3,dim=2]  mixture, explicit means (row-major) and weights\n"
          "  normal:dim=8[,std=1]                      N(0, std^2 I) (a flow's source: `wbary map fit`)\n"
          "  gaussian:json=g.json                      {\"mean\": [...], \"cov\": [[...], ...]}\n"
          "  mixture:dim=2,k=8,radius=4,std=0.3,seed=0 isotropic Gaussian mixture\n"
