@@ -184,5 +184,37 @@ for f in "$T"/m[1-7]/report.json "$T"/m[4-6].npy; do
   [ -e "$f" ] && bad "failed map command left output $f"
 done
 
+# --- wbary robust (semi-unbalanced barycenters) ----------------------------------
+"$WBARY" robust fit -m "gmm:means=-4/1/-4/7,weights=0.9/0.1" -m "gmm:means=4/1" --tau 1 --iterations 20 \
+  --batch-size 64 --samples 100 --out "$T/rob" -q && ok || bad "robust fit"
+for f in model.pt model.json samples.npy report.json plot.png checkpoint.pt; do
+  [ -s "$T/rob/$f" ] && ok || bad "robust fit did not write $f"
+done
+"$WBARY" robust sample --model "$T/rob" --n 50 --out "$T/rob_s.npy" 2>/dev/null && ok || bad "robust sample"
+"$WBARY" robust push --model "$T/rob" --marginal 1 --in "$T/ring.npy" --out "$T/rob_p.npy" && ok || bad "robust push"
+"$WBARY" robust push --model "$T/rob" --marginal 2 --in "$T/ring.npy" --weights --out "$T/rob_w.npy" && ok || bad "robust weights"
+"$WBARY" robust eval --model "$T/rob" --n 200 | grep -q acceptance_rate && ok || bad "robust eval"
+$PY - "$T" <<'PYEOF' && ok || bad "robust outputs have the wrong shapes"
+import sys, numpy as np
+t = sys.argv[1]
+assert np.load(f"{t}/rob_s.npy").shape == (50, 2)
+assert np.load(f"{t}/rob_p.npy").shape == (500, 2)
+w = np.load(f"{t}/rob_w.npy")
+assert w.shape == (500, 1) and (w > 0).all()
+PYEOF
+"$WBARY" robust fit --dump-config --tau 20 --noise-dim 2 > "$T/rcfg.json" && ok || bad "robust dump-config"
+"$WBARY" robust fit --config "$T/rcfg.json" --dump-config > "$T/rcfg2.json" && cmp -s "$T/rcfg.json" "$T/rcfg2.json" \
+  && ok || bad "robust config round trip"
+expect_error "robust one marginal" "at least two" "$WBARY" robust fit -m gaussian:dim=2 --out "$T/r1"
+expect_error "robust bad tau" "tau must be > 0" "$WBARY" robust fit -m gaussian:dim=2 -m gaussian:dim=2,seed=1 --tau 0 --out "$T/r2"
+expect_error "robust zero weight" "weight 2 is 0" "$WBARY" robust fit -m gaussian:dim=2 -m gaussian:dim=2,seed=1 --weights 1,0 --out "$T/r3"
+expect_error "robust dimension" "has dimension 3" "$WBARY" robust fit -m gaussian:dim=2 -m gaussian:dim=3 --out "$T/r4"
+expect_error "robust push index" "marginals 1..2" "$WBARY" robust push --model "$T/rob" --marginal 3 --in "$T/ring.npy" --out "$T/r5.npy"
+expect_error "robust diverging run" "diverged" "$WBARY" robust fit -m gaussian:dim=2,shift=1000 -m gaussian:dim=2 --tau 0.001 \
+  --lr-potential 10 --lr-map 10 --iterations 50 --batch-size 16 --out "$T/r6"
+for f in "$T"/r[1-6]/report.json "$T"/r5.npy; do
+  [ -e "$f" ] && bad "failed robust command left output $f"
+done
+
 echo "cli_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -25,6 +25,7 @@ void register_w2(CLI::App& app);
 void register_free_support(CLI::App& app);
 void register_fixed_support(CLI::App& app);
 void register_map(CLI::App& app);
+void register_robust(CLI::App& app);
 
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

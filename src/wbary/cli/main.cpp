@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   wbary::cli::register_free_support(app);
   wbary::cli::register_fixed_support(app);
   wbary::cli::register_map(app);
+  wbary::cli::register_robust(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
