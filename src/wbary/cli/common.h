@@ -26,6 +26,8 @@ void register_free_support(CLI::App& app);
 void register_fixed_support(CLI::App& app);
 void register_map(CLI::App& app);
 void register_robust(CLI::App& app);
+void register_grid_predict(CLI::App& app);
+void register_grid_learning(CLI::App& app);
 
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);

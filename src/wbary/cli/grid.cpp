@@ -8,6 +8,7 @@
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/density_image.h"
 #include "wbary/io/npy.h"
+#include "wbary/grid/learned_barycenter.h"
 
 namespace wbary::cli {
 namespace {
@@ -103,6 +104,59 @@ void register_grid(CLI::App& app) {
     const auto r = solver.solve(inputs, weights);
     report(r, "the barycenter");
     write_output(o->out, r.barycenter, o->invert);
+  });
+}
+
+void register_grid_predict(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> inputs;
+    std::string weights, out, model;
+    int64_t steps = 0;
+    bool invert = false;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "grid-predict", "Barycenter of 2..N images predicted by a trained network in milliseconds (Lacombe et al.)");
+  cmd->add_option("inputs", o->inputs, "input images (.png: dark = mass) or 2-D .npy densities, one size")->required();
+  cmd->add_option("--weights", o->weights, "barycentric weights, e.g. 0.2,0.3,0.5 (default uniform; normalised)");
+  cmd->add_option("--model", o->model, "model directory from `wbary grid-train` (default: the shipped 64x64 model)");
+  cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");
+  cmd->add_flag("--invert", o->invert, "bright = mass (default: dark = mass)");
+  cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+  cmd->add_option("--out,-o", o->out, "output .png or .npy")->required();
+  cmd->footer("\nExamples:\n  wbary grid-predict a.png b.png c.png --weights 0.2,0.3,0.5 --out bary.png\n"
+              "  wbary grid-predict a.png b.png --steps 7 --out strip.png\n");
+  cmd->callback([o] {
+    set_threads(o->threads);
+    std::string dir = o->model.empty() ? grid::shipped_grid_model_dir() : o->model;
+    if (dir.empty()) throw IoError("grid-predict: no --model given and the shipped model (models/grid64) is missing");
+    const auto model = grid::LearnedGridBarycenter::load(dir);
+    std::vector<at::Tensor> inputs;
+    for (const auto& p : o->inputs) {
+      inputs.push_back(read_input(p, o->invert));
+      if (inputs.back().dim() != 2) throw InvalidArgument(p + ": grid-predict takes 2-D images");
+      if (!inputs.back().sizes().equals(inputs[0].sizes())) {
+        std::ostringstream msg;
+        msg << p << ": shape " << inputs.back().sizes() << ", expected " << inputs[0].sizes() << " like " << o->inputs[0];
+        throw InvalidArgument(msg.str());
+      }
+    }
+    if (o->steps > 0) {
+      if (inputs.size() != 2) throw InvalidArgument("--steps: needs exactly 2 inputs, got " + std::to_string(inputs.size()));
+      if (o->steps < 2) throw InvalidArgument("--steps: expected >= 2");
+      std::vector<at::Tensor> strip;
+      for (int64_t s = 0; s < o->steps; ++s) {
+        const double t = static_cast<double>(s) / static_cast<double>(o->steps - 1);
+        strip.push_back(model.predict(inputs, {1 - t, t}));
+      }
+      if (is_npy(o->out)) write_output(o->out, at::stack(strip), o->invert);
+      else grid::write_density_strip(o->out, strip, o->invert);
+      return;
+    }
+    std::vector<double> weights(inputs.size(), 1.0);
+    if (!o->weights.empty()) weights = parse_number_list(o->weights, "--weights");
+    write_output(o->out, model.predict(inputs, weights), o->invert);
   });
 }
 

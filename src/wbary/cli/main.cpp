@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   wbary::cli::register_fixed_support(app);
   wbary::cli::register_map(app);
   wbary::cli::register_robust(app);
+  wbary::cli::register_grid_predict(app);
+  wbary::cli::register_grid_learning(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,76 @@
+// Learned grid barycenter vs the convolutional solver it was trained on:
+// prediction time of the shipped BarycentricUNet against the converged
+// log-domain convolutional barycenter, same inputs, same CPU, one run.
+// Median of repeated runs after one warm-up; the ratio is solver / network.
+//
+//   build/bench/grid_predict_bench [--sizes 64,128,256,512] [--inputs 2,4] [--model DIR]
+//
+// eps is scaled with the grid so that the kernel is 2 pixels wide at every
+// size (eps = 8 / (n - 1)^2, 2e-3 at 64, the training data's value).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "wbary/grid/convolutional_barycenter.h"
+#include "wbary/grid/learned_barycenter.h"
+#include "wbary/grid/random_shapes.h"
+
+namespace {
+
+std::vector<int64_t> parse(const char* s) {
+  std::vector<int64_t> out;
+  for (const char* p = s; *p;) {
+    out.push_back(std::strtoll(p, const_cast<char**>(&p), 10));
+    if (*p == ',') ++p;
+  }
+  return out;
+}
+
+template <typename Fn>
+double median_seconds(int reps, Fn fn) {
+  fn();  // warm-up
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const auto a = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> sizes = {64, 128, 256, 512}, inputs = {2, 4};
+  std::string model_dir = wbary::grid::shipped_grid_model_dir();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--sizes")) sizes = parse(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--inputs")) inputs = parse(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--model")) model_dir = argv[i + 1];
+  }
+  const auto model = wbary::grid::LearnedGridBarycenter::load(model_dir);
+  std::printf("| n | inputs | network ms | solver ms (iterations) | solver / network |\n|---|---|---|---|---|\n");
+  for (int64_t n : sizes) {
+    for (int64_t K : inputs) {
+      std::vector<at::Tensor> imgs;
+      for (int64_t k = 0; k < K; ++k) imgs.push_back(wbary::grid::random_shape(n, 42, k));
+      const std::vector<double> w(K, 1.0 / static_cast<double>(K));
+      wbary::grid::ConvolutionalBarycenterConfig cc;
+      cc.epsilon = 8.0 / static_cast<double>((n - 1) * (n - 1));
+      const wbary::grid::ConvolutionalBarycenter solver(cc);
+      int64_t iterations = 0;
+      const double t_net = median_seconds(5, [&] { model.predict(imgs, w); });
+      const double t_solver = median_seconds(n >= 512 ? 1 : 3, [&] {
+        iterations = solver.solve(imgs, w).convergence.iterations;
+      });
+      std::printf("| %ld | %ld | %.2f | %.1f (%ld) | %.0fx |\n", static_cast<long>(n), static_cast<long>(K),
+                  1e3 * t_net, 1e3 * t_solver, static_cast<long>(iterations), t_solver / t_net);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
