@@ -16,9 +16,10 @@
 namespace wbary::grid {
 namespace {
 
-// Set from the shipped model's measured held-out KL plus a margin for
-// float32 round-off across BLAS builds (see BENCHMARKS.md).
-constexpr double kHeldOutKl = 1.0;
+// The shipped model measured 0.064 on this held-out set (0.025 at weight
+// (1, 0)); the naive weighted average 7.4. 0.15 leaves room for float32
+// round-off across BLAS builds, and is still 50x below the baseline.
+constexpr double kHeldOutKl = 0.15;
 
 TEST(RandomShape, IsADeterministicProbabilityImage) {
   const at::Tensor a = random_shape(64, 1, 7);

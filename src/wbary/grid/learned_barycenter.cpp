@@ -372,6 +372,7 @@ training::TrainingSummary GridBarycenterTrainer::train(const std::vector<trainin
                    {"training_seconds", elapsed_before_},
                    {"validation_kl", validation_kl()},
                    {"dataset", dataset_json(data_.config)},
+                   {"examples", data_.size()},
                    {"training", to_json(config_)}};
   return summary;
 }
