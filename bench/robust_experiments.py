@@ -29,8 +29,9 @@ IMBALANCE = ["gmm:means=-4/2/-4/-2,weights=1/3,std=0.4",
 SETTINGS = [("identity", 1), ("kl", 1), ("kl", 20), ("kl", 200)]
 
 
-def fit(wbary, marginals, divergence, tau, iterations, out):
+def fit(wbary, marginals, divergence, tau, iterations, out, seed):
     cmd = [wbary, "robust", "fit", "--divergence", divergence, "--tau", str(tau), "--iterations", str(iterations),
+           "--seed", str(seed),
            "--batch-size", "256", "--samples", "8000", "--threads", "1", "-q", "--out", out]
     for m in marginals:
         cmd += ["-m", m]
@@ -52,27 +53,42 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("wbary")
     ap.add_argument("--iterations", type=int, default=1000)
-    ap.add_argument("--pictures", default="", help="copy the 2-D plots here")
+    ap.add_argument("--pictures", default="", help="copy the 2-D plots (first seed) here")
+    ap.add_argument("--seeds", default="0,1,2", help="training seeds; the table gives median [min, max]")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print("| experiment | divergence | tau | metric | acceptance rates | s/step | NWB s/step (same problem) |")
+        seeds = [int(v) for v in args.seeds.split(",")]
+        print(f"Seeds {args.seeds}: median [min, max].\n")
+        print("| experiment | divergence | tau | metric | acceptance rates (first seed) | s/step | NWB s/step (same problem) |")
         print("|---|---|---|---|---|---|---|")
         for name, marginals in [("outliers", OUTLIERS), ("imbalance", IMBALANCE)]:
             nwb = nwb_seconds_per_step(args.wbary, marginals, tmp)
             for divergence, tau in SETTINGS:
-                out = f"{tmp}/{name}_{divergence}_{tau}"
-                y, report = fit(args.wbary, marginals, divergence, tau, args.iterations, out)
+                values, tops, sps = [], [], []
+                for i, seed in enumerate(seeds):
+                    out = f"{tmp}/{name}_{divergence}_{tau}_{seed}"
+                    y, report = fit(args.wbary, marginals, divergence, tau, args.iterations, out, seed)
+                    if name == "outliers":
+                        values.append(100 * np.mean(y[:, 1] > 3))
+                    else:
+                        values.append(np.mean(np.abs(y[:, 1]) < 1))
+                        tops.append(np.mean(y[:, 1] > 1))
+                    sps.append(report["training_seconds"] / report["steps"])
+                    if i == 0:
+                        rates = ", ".join(f"{r:.3f}" for r in report["evaluation"]["acceptance_rate"])
+                        if args.pictures:
+                            shutil.copy(f"{out}/plot.png", f"{args.pictures}/robust_{name}_{divergence}_{tau}.png")
+
+                def span(v, fmt):
+                    return f"{fmt.format(np.median(v))} [{fmt.format(min(v))}, {fmt.format(max(v))}]"
+
                 if name == "outliers":
-                    metric = f"outlier mass {100 * np.mean(y[:, 1] > 3):.2f} %"
+                    metric = "outlier mass " + span(values, "{:.2f}") + " %"
                 else:
-                    metric = (f"middle {np.mean(np.abs(y[:, 1]) < 1):.3f}, top {np.mean(y[:, 1] > 1):.3f}")
-                rates = ", ".join(f"{r:.3f}" for r in report["evaluation"]["acceptance_rate"])
-                sps = report["training_seconds"] / report["steps"]
+                    metric = "middle " + span(values, "{:.3f}") + ", top " + span(tops, "{:.3f}")
                 shown_tau = "-" if divergence == "identity" else str(tau)
-                print(f"| {name} | {divergence} | {shown_tau} | {metric} | {rates} | {sps:.4f} | {nwb:.4f} |",
+                print(f"| {name} | {divergence} | {shown_tau} | {metric} | {rates} | {np.median(sps):.4f} | {nwb:.4f} |",
                       flush=True)
-                if args.pictures:
-                    shutil.copy(f"{out}/plot.png", f"{args.pictures}/robust_{name}_{divergence}_{tau}.png")
 
 
 if __name__ == "__main__":
