@@ -89,6 +89,10 @@ at::Tensor W2MapModel::potential_value(const at::Tensor& x) const {
   return chunked(xd, [&](const at::Tensor& c) { return f->value(c); }).to(at::kCPU, at::kDouble);
 }
 
+double W2MapModel::dual_objective(const at::Tensor& x, const at::Tensor& y) const {
+  return potential_value(x).mean().item<double>() + conjugate(y).mean().item<double>();
+}
+
 nlohmann::json W2MapModel::metadata() const {
   return {{"format", "wbary.w2_map"},   {"format_version", kMapFormatVersion}, {"wbary_version", WBARY_VERSION},
           {"dim", dim_},                {"source", source_spec_},             {"target", target_spec_},

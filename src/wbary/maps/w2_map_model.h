@@ -51,6 +51,9 @@ class W2MapModel {
   at::Tensor conjugate(const at::Tensor& y) const;
   /// f(x), [n].
   at::Tensor potential_value(const at::Tensor& x) const;
+  /// The Kantorovich dual E f(X) + E f*(Y) on samples x of the source and y
+  /// of the target; W2^2(P, Q) ~ E|X|^2 + E|Y|^2 - 2 dual at the optimum.
+  double dual_objective(const at::Tensor& x, const at::Tensor& y) const;
 
   nlohmann::json& history() { return history_; }
   const nlohmann::json& history() const { return history_; }
