@@ -1,5 +1,7 @@
 #include "wbary/cli/common.h"
 
+#include <iostream>
+
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
@@ -91,6 +93,27 @@ std::string find_config_argument(int argc, char** argv) {
     if (std::strncmp(argv[k], "--config=", 9) == 0) return argv[k] + 9;
   }
   return "";
+}
+
+std::vector<double> as_xy(const at::Tensor& points) {
+  const at::Tensor p = points.to(at::kDouble).contiguous();
+  return std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
+}
+
+TrainingCallbacks::TrainingCallbacks(int64_t progress_every, double time_limit, int64_t checkpoint_every,
+                                     std::function<void()> checkpoint)
+    : progress_(std::cerr, progress_every),
+      checkpointer_(checkpoint_every, [checkpoint](const training::StepInfo&) {
+        checkpoint();
+        return false;
+      }) {
+  list_.push_back(&progress_);
+  if (time_limit > 0) {
+    limit_ = std::make_unique<training::TimeLimit>(time_limit);
+    list_.push_back(limit_.get());
+  }
+  list_.push_back(&ctrl_c_);
+  list_.push_back(&checkpointer_);
 }
 
 }  // namespace wbary::cli

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "wbary/barycenter/problem.h"
+#include "wbary/training/training.h"
 
 namespace wbary::cli {
 
@@ -44,6 +46,28 @@ void set_threads(int threads);
 
 /// "wbary 0.1.0 (LibTorch 1.13.x, BLAS: openblas-openmp, 2 threads)".
 std::string version_banner();
+
+/// The coordinates of 2-D points [n, 2] as a flat row-major vector (for io::ScatterPlot).
+std::vector<double> as_xy(const at::Tensor& points);
+
+/// The callbacks every `... fit` verb trains with: a progress line every
+/// `progress_every` steps (0 = none), an optional time limit (seconds > 0),
+/// Ctrl-C / SIGTERM, and `checkpoint()` every `checkpoint_every` steps.
+class TrainingCallbacks {
+ public:
+  TrainingCallbacks(int64_t progress_every, double time_limit, int64_t checkpoint_every,
+                    std::function<void()> checkpoint);
+  const std::vector<training::TrainingCallback*>& list() const { return list_; }
+  /// Whether Ctrl-C / SIGTERM stopped training.
+  static bool interrupted() { return training::CancelOnSignal::requested(); }
+
+ private:
+  training::ProgressPrinter progress_;
+  std::unique_ptr<training::TimeLimit> limit_;
+  training::CancelOnSignal ctrl_c_;
+  training::EveryKSteps checkpointer_;
+  std::vector<training::TrainingCallback*> list_;
+};
 
 /// The `--config FILE` value if present in argv (read before flag parsing
 /// so that explicit flags override the file).

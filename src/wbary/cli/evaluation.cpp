@@ -1,18 +1,10 @@
 #include "wbary/cli/evaluation.h"
 
 #include "wbary/barycenter/evaluation.h"
+#include "wbary/cli/common.h"
 #include "wbary/io/scatter_plot.h"
 
 namespace wbary::cli {
-namespace {
-
-std::vector<double> as_xy(const at::Tensor& points) {
-  at::Tensor p = points.to(at::kDouble).contiguous();
-  return std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
-}
-
-}  // namespace
-
 nlohmann::json evaluate_model(const barycenter::NeuralBarycenterModel& model,
                               const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed) {
   auto e = barycenter::evaluate_gaussian(model, problem, n, seed);

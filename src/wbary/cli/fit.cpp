@@ -139,21 +139,9 @@ void run_fit(FitOptions& o) {
     }
   }
 
-  std::vector<training::TrainingCallback*> callbacks;
-  training::ProgressPrinter progress(std::cerr, o.quiet ? 0 : o.progress_every);
-  callbacks.push_back(&progress);
-  std::unique_ptr<training::TimeLimit> limit;
-  if (o.time_limit > 0) {
-    limit = std::make_unique<training::TimeLimit>(o.time_limit);
-    callbacks.push_back(limit.get());
-  }
-  training::CancelOnSignal ctrl_c;
-  callbacks.push_back(&ctrl_c);
-  training::EveryKSteps checkpointer(o.checkpoint_every, [&](const training::StepInfo&) {
-    solver.save_checkpoint(checkpoint);
-    return false;
-  });
-  callbacks.push_back(&checkpointer);
+  TrainingCallbacks standard(o.quiet ? 0 : o.progress_every, o.time_limit, o.checkpoint_every,
+                             [&] { solver.save_checkpoint(checkpoint); });
+  std::vector<training::TrainingCallback*> callbacks = standard.list();
   training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
     nlohmann::json e = evaluate_model(solver.model(), solver.problem(), o.eval_samples, info.step);
     if (e.empty()) return false;
@@ -167,7 +155,7 @@ void run_fit(FitOptions& o) {
 
   const training::TrainingSummary summary = solver.train(callbacks);
   solver.save_checkpoint(checkpoint);
-  const bool interrupted = training::CancelOnSignal::requested();
+  const bool interrupted = TrainingCallbacks::interrupted();
   write_outputs(o, solver, summary, interrupted);
   if (interrupted) {
     std::cerr << "interrupted at step " << summary.steps << "; checkpoint written to " << checkpoint

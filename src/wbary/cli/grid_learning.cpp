@@ -103,28 +103,15 @@ void register_grid_learning(CLI::App& app) {
       std::filesystem::create_directories(o->out, ec);
       if (ec) throw IoError(o->out + ": cannot create output directory: " + ec.message());
       if (o->resume) trainer.load_checkpoint(checkpoint);
-      std::vector<training::TrainingCallback*> callbacks;
-      training::ProgressPrinter progress(std::cerr, o->quiet ? 0 : o->progress_every);
-      callbacks.push_back(&progress);
-      std::unique_ptr<training::TimeLimit> limit;
-      if (o->time_limit > 0) {
-        limit = std::make_unique<training::TimeLimit>(o->time_limit);
-        callbacks.push_back(limit.get());
-      }
-      training::CancelOnSignal ctrl_c;
-      callbacks.push_back(&ctrl_c);
-      training::EveryKSteps checkpointer(o->checkpoint_every, [&](const training::StepInfo&) {
-        trainer.save_checkpoint(checkpoint);
-        return false;
-      });
-      callbacks.push_back(&checkpointer);
-      const auto summary = trainer.train(callbacks);
+      TrainingCallbacks callbacks(o->quiet ? 0 : o->progress_every, o->time_limit, o->checkpoint_every,
+                                  [&] { trainer.save_checkpoint(checkpoint); });
+      const auto summary = trainer.train(callbacks.list());
       trainer.save_checkpoint(checkpoint);
       trainer.model().save(o->out);
       if (!o->quiet) {
         std::cerr << "wrote " << o->out << "/{model.pt, model.json}; validation KL " << trainer.validation_kl() << "\n";
       }
-      if (training::CancelOnSignal::requested()) {
+      if (TrainingCallbacks::interrupted()) {
         std::cerr << "interrupted at step " << summary.steps << " (continue with --resume)\n";
         std::exit(130);
       }

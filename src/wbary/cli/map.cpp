@@ -93,29 +93,11 @@ bool train_with_callbacks(maps::W2Map& solver, const LoopOptions& o, training::T
     solver.load_checkpoint(checkpoint);
     if (!o.quiet) std::cerr << "resumed from " << checkpoint << " at step " << solver.steps_done() << "\n";
   }
-  std::vector<training::TrainingCallback*> callbacks;
-  training::ProgressPrinter progress(std::cerr, o.quiet ? 0 : o.progress_every);
-  callbacks.push_back(&progress);
-  std::unique_ptr<training::TimeLimit> limit;
-  if (o.time_limit > 0) {
-    limit = std::make_unique<training::TimeLimit>(o.time_limit);
-    callbacks.push_back(limit.get());
-  }
-  training::CancelOnSignal ctrl_c;
-  callbacks.push_back(&ctrl_c);
-  training::EveryKSteps checkpointer(o.checkpoint_every, [&](const training::StepInfo&) {
-    solver.save_checkpoint(checkpoint);
-    return false;
-  });
-  callbacks.push_back(&checkpointer);
-  summary = solver.train(callbacks);
+  TrainingCallbacks callbacks(o.quiet ? 0 : o.progress_every, o.time_limit, o.checkpoint_every,
+                              [&] { solver.save_checkpoint(checkpoint); });
+  summary = solver.train(callbacks.list());
   solver.save_checkpoint(checkpoint);
-  return training::CancelOnSignal::requested();
-}
-
-std::vector<double> as_xy(const at::Tensor& p) {
-  const at::Tensor c = p.to(at::kDouble).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  return TrainingCallbacks::interrupted();
 }
 
 void run_map_fit(const std::string& source_spec, const std::string& target_spec, const LoopOptions& o,
@@ -179,17 +161,9 @@ BenchRow bench_one(int64_t d, const maps::W2MapConfig& base, double time_limit, 
   const maps::KnownMapPair pair = maps::KnownMapPair::make(d, /*seed=*/0);
   maps::W2MapConfig config = base;
   maps::W2Map solver({pair.source(), pair.target(), "benchmark-source", "benchmark-target"}, config);
-  std::vector<training::TrainingCallback*> callbacks;
-  training::ProgressPrinter progress(std::cerr, quiet ? 0 : std::max<int64_t>(1, config.iterations / 10));
-  callbacks.push_back(&progress);
-  std::unique_ptr<training::TimeLimit> limit;
-  if (time_limit > 0) {
-    limit = std::make_unique<training::TimeLimit>(time_limit);
-    callbacks.push_back(limit.get());
-  }
-  training::CancelOnSignal ctrl_c;
-  callbacks.push_back(&ctrl_c);
-  const auto summary = solver.train(callbacks);
+  TrainingCallbacks callbacks(quiet ? 0 : std::max<int64_t>(1, config.iterations / 10), time_limit,
+                              /*checkpoint_every=*/0, [] {});
+  const auto summary = solver.train(callbacks.list());
   // Korotin's scoring: 4096 fresh source samples; Var from 2^14 samples.
   at::Generator gen = data::make_generator(data::derive_seed(1234, d, 0));
   const at::Tensor x = pair.source()->sample(4096, gen);
@@ -344,7 +318,7 @@ void register_map(CLI::App& app) {
         const auto d = static_cast<int64_t>(dd);
         if (d < 1 || static_cast<double>(d) != dd) throw InvalidArgument("--dims: expected positive integers");
         rows.push_back(bench_one(d, o->config, o->time_limit, o->quiet));
-        if (training::CancelOnSignal::requested()) break;
+        if (TrainingCallbacks::interrupted()) break;
       }
       std::ostringstream t;
       t << std::fixed << std::setprecision(2)

@@ -41,11 +41,6 @@ void bind_robust_config(CLI::App* cmd, barycenter::RobustBarycenterConfig& c) {
   cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();
 }
 
-std::vector<double> as_xy(const at::Tensor& p) {
-  const at::Tensor c = p.to(at::kDouble).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
 std::vector<std::shared_ptr<const data::Sampler>> samplers_of(const std::vector<std::string>& specs) {
   std::vector<std::shared_ptr<const data::Sampler>> out;
   for (const auto& s : specs) out.push_back(data::make_sampler(s));
@@ -140,24 +135,11 @@ void register_robust(CLI::App& app) {
                   << ", tau = " << o->config.tau << ") of " << solver.problem().base.size() << " marginals in R^"
                   << solver.problem().base.dim() << ", " << o->config.iterations << " steps\n";
       }
-      std::vector<training::TrainingCallback*> callbacks;
-      training::ProgressPrinter progress(std::cerr, o->quiet ? 0 : o->progress_every);
-      callbacks.push_back(&progress);
-      std::unique_ptr<training::TimeLimit> limit;
-      if (o->time_limit > 0) {
-        limit = std::make_unique<training::TimeLimit>(o->time_limit);
-        callbacks.push_back(limit.get());
-      }
-      training::CancelOnSignal ctrl_c;
-      callbacks.push_back(&ctrl_c);
-      training::EveryKSteps checkpointer(o->checkpoint_every, [&](const training::StepInfo&) {
-        solver.save_checkpoint(checkpoint);
-        return false;
-      });
-      callbacks.push_back(&checkpointer);
-      const auto summary = solver.train(callbacks);
+      TrainingCallbacks callbacks(o->quiet ? 0 : o->progress_every, o->time_limit, o->checkpoint_every,
+                                  [&] { solver.save_checkpoint(checkpoint); });
+      const auto summary = solver.train(callbacks.list());
       solver.save_checkpoint(checkpoint);
-      const bool interrupted = training::CancelOnSignal::requested();
+      const bool interrupted = TrainingCallbacks::interrupted();
       const auto& model = solver.model();
       model.save(o->out);
       const auto& marginals = solver.problem().base.marginals;
