@@ -216,5 +216,33 @@ for f in "$T"/r[1-6]/report.json "$T"/r5.npy; do
   [ -e "$f" ] && bad "failed robust command left output $f"
 done
 
+# --- learned grid barycenters ---------------------------------------------------
+$PY -c "
+import numpy as np
+y, x = np.mgrid[0:64, 0:64] / 63
+np.save('$T/disc.npy', ((x - 0.3)**2 + (y - 0.5)**2 < 0.03).astype(float))
+np.save('$T/box.npy', ((abs(x - 0.7) < 0.15) & (abs(y - 0.4) < 0.2)).astype(float))
+np.save('$T/small.npy', np.ones((32, 32)))
+"
+"$WBARY" grid-predict "$T/disc.npy" "$T/box.npy" --weights 0.3,0.7 --out "$T/gp.npy" && ok || bad "grid-predict (shipped model)"
+"$WBARY" grid-predict "$T/disc.npy" "$T/box.npy" --steps 4 --out "$T/gp_strip.png" && ok || bad "grid-predict strip"
+$PY -c "
+import numpy as np
+b = np.load('$T/gp.npy'); assert b.shape == (64, 64) and abs(b.sum() - 1) < 1e-6 and (b >= 0).all()
+" && ok || bad "grid-predict output is not a probability image"
+"$WBARY" grid-data --n 16 --count 8 --shard-size 4 --eps 5e-3 --out "$T/gdata" -q && ok || bad "grid-data"
+"$WBARY" grid-data --n 16 --count 8 --shard-size 4 --eps 5e-3 --out "$T/gdata" -q && ok || bad "grid-data rerun (resume)"
+"$WBARY" grid-train --data "$T/gdata" --out "$T/gmodel" --base-channels 4 --levels 2 --iterations 5 --batch-size 2 \
+  --validation-fraction 0.25 -q && ok || bad "grid-train"
+"$WBARY" grid-predict "$T/disc.npy" "$T/box.npy" --model "$T/gmodel" --out "$T/gp2.npy" && ok || bad "grid-predict --model"
+expect_error "grid-predict sizes" "expected [64, 64]" "$WBARY" grid-predict "$T/disc.npy" "$T/small.npy" --out "$T/g1.npy"
+expect_error "grid-predict weights" "2 images and 3 weights" "$WBARY" grid-predict "$T/disc.npy" "$T/box.npy" --weights 0.2,0.3,0.5 --out "$T/g2.npy"
+expect_error "grid-predict model" "model.json" "$WBARY" grid-predict "$T/disc.npy" "$T/box.npy" --model "$T/none" --out "$T/g3.npy"
+expect_error "grid-data other settings" "other settings" "$WBARY" grid-data --n 16 --count 8 --shard-size 4 --eps 1e-2 --out "$T/gdata" -q
+expect_error "grid-train bad optimizer" "sgd or adam" "$WBARY" grid-train --data "$T/gdata" --out "$T/g4" --optimizer rmsprop
+for f in "$T"/g[1-3].npy; do
+  [ -e "$f" ] && bad "failed grid command left output $f"
+done
+
 echo "cli_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]
