@@ -1,5 +1,7 @@
 #include "wbary/grid/convolutional_barycenter.h"
 
+#include <limits>
+
 #include <cmath>
 #include <sstream>
 
@@ -23,17 +25,48 @@ at::Tensor log_matmul(const at::Tensor& M, const at::Tensor& K, const at::Tensor
   const at::Tensor S = at::mm(K, at::exp(X - shift));
   at::Tensor out = at::log(S) + shift;
   // Where the product underflowed (or lost all relative precision), redo the
-  // entry exactly: the terms near the maximum are then far below 1e-290.
-  const at::Tensor bad = (S < 1e-280).logical_and(at::isfinite(alpha).expand_as(S));
+  // column block by block: within a block of kBlock pixels both the kernel
+  // and the data get their own shifts, so far-away mass no longer underflows
+  // (a 2-pixel kernel on 256^2 otherwise sent most entries to the slow path).
+  at::Tensor bad = (S < 1e-280).logical_and(at::isfinite(alpha).expand_as(S));
+  if (!bad.any().item<bool>()) return out;
+  const at::Tensor cols = bad.any(0).nonzero().squeeze(1);
+  const at::Tensor Xc = X.index_select(1, cols);
+  constexpr int64_t kBlock = 16;
+  const int64_t n = M.size(0);
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  at::Tensor value = at::full({n, cols.size(0)}, neg_inf, X.options());
+  at::Tensor risk = value.clone();  // bound on the log-mass of blocks that underflowed even so
+  for (int64_t s0 = 0; s0 < n; s0 += kBlock) {
+    const int64_t s1 = std::min(n, s0 + kBlock);
+    const at::Tensor Mb = M.slice(1, s0, s1), Xb = Xc.slice(0, s0, s1);
+    const at::Tensor gamma = std::get<0>(Mb.max(1, /*keepdim=*/true));  // [n, 1]
+    const at::Tensor a_raw = std::get<0>(Xb.max(0, /*keepdim=*/true));  // [1, C]
+    const at::Tensor a = at::where(at::isfinite(a_raw), a_raw, at::zeros_like(a_raw));
+    const at::Tensor Sb = at::mm(at::exp(Mb - gamma), at::exp(Xb - a));
+    const at::Tensor ok = Sb >= 1e-280;
+    value = at::logaddexp(value, at::where(ok, at::log(Sb) + gamma + a, at::full_like(Sb, neg_inf)));
+    // An untrusted block held at most 1e-280 + kBlock * 2.3e-308 < 1e-279 after its shifts.
+    const at::Tensor bound = at::where(at::isfinite(a_raw).expand_as(Sb), gamma + a - 642.4, at::full_like(Sb, neg_inf));
+    risk = at::maximum(risk, at::where(ok, at::full_like(Sb, neg_inf), bound));
+  }
+  // Exact (to round-off) where the untrusted blocks weigh < e^-40 of the total.
+  const at::Tensor safe = value >= risk + 40;
+  at::Tensor out_cols = out.index_select(1, cols);
+  const at::Tensor bad_cols = bad.index_select(1, cols);
+  out_cols = at::where(bad_cols.logical_and(safe), value, out_cols);
+  out.index_copy_(1, cols, out_cols);
+  bad.index_copy_(1, cols, bad_cols.logical_and(safe.logical_not()));
+  // What is left is computed entry by entry by an exact log-sum-exp.
   if (bad.any().item<bool>()) {
     const at::Tensor idx = at::nonzero(bad);  // [count, 2]: (i, r)
     const int64_t chunk = std::max<int64_t>(1, (1 << 22) / std::max<int64_t>(1, M.size(1)));
     const at::Tensor Xt = X.t();
     for (int64_t s = 0; s < idx.size(0); s += chunk) {
       const at::Tensor part = idx.narrow(0, s, std::min(chunk, idx.size(0) - s));
-      const at::Tensor rows = part.select(1, 0), cols = part.select(1, 1);
-      const at::Tensor exact = at::logsumexp(M.index_select(0, rows) + Xt.index_select(0, cols), {1});
-      out.index_put_({rows, cols}, exact);
+      const at::Tensor rows = part.select(1, 0), cols2 = part.select(1, 1);
+      const at::Tensor exact = at::logsumexp(M.index_select(0, rows) + Xt.index_select(0, cols2), {1});
+      out.index_put_({rows, cols2}, exact);
     }
   }
   return out;
