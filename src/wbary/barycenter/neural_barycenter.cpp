@@ -9,6 +9,7 @@
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 #include "wbary/nn/flat_adam.h"
 #include "wbary/nn/icnn_cpu.h"
 #include "wbary/nn/icnn_kernels.h"
@@ -266,12 +267,7 @@ void NeuralBarycenter::save_checkpoint(const std::string& path) const {
 }
 
 void NeuralBarycenter::load_checkpoint(const std::string& path) {
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(path + ".json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(path + ".json: not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json meta = io::read_json(path + ".json");
   if (meta.value("format_version", -1) != kModelFormatVersion) {
     throw IoError(path + ".json: checkpoint format version " + std::to_string(meta.value("format_version", -1)) +
                   ", expected " + std::to_string(kModelFormatVersion));

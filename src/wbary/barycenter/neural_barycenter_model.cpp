@@ -8,6 +8,7 @@
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 
 namespace wbary::barycenter {
 
@@ -106,12 +107,7 @@ void NeuralBarycenterModel::save(const std::string& dir) const {
 
 NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir, const std::string& device) {
   const std::string meta_path = dir + "/model.json";
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(meta_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(meta_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(meta_path);
   if (meta.value("format", "") != "wbary.neural_barycenter") {
     throw IoError(meta_path + ": not a wbary neural barycenter model (\"format\" is " +
                   meta.value("format", std::string("missing")) + ")");

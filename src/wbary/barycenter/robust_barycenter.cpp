@@ -12,6 +12,7 @@
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 
 namespace wbary::barycenter {
 namespace {
@@ -228,12 +229,7 @@ void RobustBarycenterModel::save(const std::string& dir) const {
 
 RobustBarycenterModel RobustBarycenterModel::load(const std::string& dir, const std::string& device) {
   const std::string meta_path = dir + "/model.json";
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(meta_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(meta_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(meta_path);
   if (meta.value("format", "") != "wbary.robust_barycenter") {
     throw IoError(meta_path + ": not a wbary robust barycenter model (\"format\" is " +
                   meta.value("format", std::string("missing")) + ")");
@@ -381,12 +377,7 @@ void RobustBarycenter::save_checkpoint(const std::string& path) const {
 }
 
 void RobustBarycenter::load_checkpoint(const std::string& path) {
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(path + ".json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(path + ".json: not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(path + ".json");
   if (meta.value("format", "") != "wbary.robust_barycenter" || meta.value("dim", -1) != model_.dim() ||
       meta.at("weights").size() != static_cast<size_t>(model_.count())) {
     throw InvalidArgument(path + ": checkpoint is for another problem (dimension or number of marginals differ)");

@@ -12,6 +12,7 @@
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 
 namespace wbary::cli {
 namespace {
@@ -180,12 +181,7 @@ void register_fit(CLI::App& app) {
   cmd->add_option_function<std::string>(
          "--config",
          [o](const std::string& path) {
-           nlohmann::json j;
-           try {
-             j = nlohmann::json::parse(io::read_text(path));
-           } catch (const nlohmann::json::exception& e) {
-             throw IoError(path + ": not valid JSON (" + e.what() + ")");
-           }
+           const nlohmann::json j = io::read_json(path);
            barycenter::update_from_json(o->config, j.contains("config") ? j["config"] : j);
          },
          "JSON config (as printed by --dump-config, or a model.json); flags override it");

@@ -14,6 +14,7 @@
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 #include "wbary/io/scatter_plot.h"
 #include "wbary/maps/known_map_pair.h"
 #include "wbary/maps/w2_map.h"
@@ -65,12 +66,7 @@ void add_config_file_option(CLI::App* cmd, maps::W2MapConfig& config) {
   cmd->add_option_function<std::string>(
       "--config",
       [&config](const std::string& path) {
-        nlohmann::json j;
-        try {
-          j = nlohmann::json::parse(io::read_text(path));
-        } catch (const nlohmann::json::exception& e) {
-          throw IoError(path + ": not valid JSON (" + e.what() + ")");
-        }
+        const nlohmann::json j = io::read_json(path);
         maps::update_from_json(config, j.contains("config") ? j["config"] : j);
       },
       "JSON config (as printed by --dump-config, or a model.json); flags override it");

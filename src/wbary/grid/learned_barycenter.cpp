@@ -13,6 +13,7 @@
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/random_shapes.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 #include "wbary/io/npy.h"
 
 namespace wbary::grid {
@@ -85,7 +86,7 @@ void generate_grid_dataset(const GridDatasetConfig& c, const std::string& dir,
   nlohmann::json manifest = {{"format", "wbary.grid_dataset"}, {"config", dataset_json(c)},
                              {"shards", nlohmann::json::array()}};
   if (std::filesystem::exists(manifest_path)) {
-    const nlohmann::json old = nlohmann::json::parse(io::read_text(manifest_path));
+    const nlohmann::json old = io::read_json(manifest_path);
     if (old.value("config", nlohmann::json()) != dataset_json(c)) {
       throw InvalidArgument(manifest_path + ": the dataset there was made with other settings (" +
                             old.value("config", nlohmann::json()).dump() + "); use another --out");
@@ -116,12 +117,7 @@ void generate_grid_dataset(const GridDatasetConfig& c, const std::string& dir,
 
 GridDataset GridDataset::load(const std::string& dir) {
   const std::string manifest_path = dir + "/manifest.json";
-  nlohmann::json manifest;
-  try {
-    manifest = nlohmann::json::parse(io::read_text(manifest_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(manifest_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json manifest = io::read_json(manifest_path);
   if (manifest.value("format", "") != "wbary.grid_dataset") {
     throw IoError(manifest_path + ": not a wbary grid dataset manifest");
   }
@@ -208,12 +204,7 @@ void LearnedGridBarycenter::save(const std::string& dir) const {
 
 LearnedGridBarycenter LearnedGridBarycenter::load(const std::string& dir) {
   const std::string meta_path = dir + "/model.json";
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(meta_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(meta_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(meta_path);
   if (meta.value("format", "") != "wbary.grid_unet") throw IoError(meta_path + ": not a wbary grid barycenter model");
   if (meta.value("format_version", -1) != kGridModelFormatVersion) {
     throw IoError(meta_path + ": grid model format version " + std::to_string(meta.value("format_version", -1)) +
@@ -390,12 +381,7 @@ void GridBarycenterTrainer::save_checkpoint(const std::string& path) const {
 }
 
 void GridBarycenterTrainer::load_checkpoint(const std::string& path) {
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(path + ".json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(path + ".json: not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(path + ".json");
   if (meta.value("config", nlohmann::json()) != to_json(config_)) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }

@@ -8,6 +8,7 @@
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 
 namespace wbary::maps {
 namespace {
@@ -158,12 +159,7 @@ void W2Map::save_checkpoint(const std::string& path) const {
 }
 
 void W2Map::load_checkpoint(const std::string& path) {
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(path + ".json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(path + ".json: not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(path + ".json");
   if (meta.value("dim", -1) != model_.dim() || meta.value("format", "") != "wbary.w2_map") {
     throw InvalidArgument(path + ": checkpoint is for a map in dimension " + std::to_string(meta.value("dim", -1)) +
                           ", this run has dimension " + std::to_string(model_.dim()));

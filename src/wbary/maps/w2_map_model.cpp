@@ -7,6 +7,7 @@
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/json_file.h"
 
 namespace wbary::maps {
 namespace {
@@ -116,12 +117,7 @@ void W2MapModel::save(const std::string& dir) const {
 
 W2MapModel W2MapModel::load(const std::string& dir, const std::string& device) {
   const std::string meta_path = dir + "/model.json";
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(io::read_text(meta_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw IoError(meta_path + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json meta = io::read_json(meta_path);
   if (meta.value("format", "") != "wbary.w2_map") {
     throw IoError(meta_path + ": not a wbary W2 map model (\"format\" is " +
                   meta.value("format", std::string("missing")) + ")");
