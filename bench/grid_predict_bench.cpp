@@ -4,6 +4,7 @@
 // Median of repeated runs after one warm-up; the ratio is solver / network.
 //
 //   build/bench/grid_predict_bench [--sizes 64,128,256,512] [--inputs 2,4] [--model DIR] [--solver-max-n 256]
+//                                [--device cuda]  (network only on the GPU; the solver stays on the CPU)
 //
 // eps is scaled with the grid so that the kernel is 2 pixels wide at every
 // size (eps = 8 / (n - 1)^2, 2e-3 at 64, the training data's value).
@@ -17,6 +18,7 @@
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/learned_barycenter.h"
 #include "wbary/grid/random_shapes.h"
+#include "wbary/training/device.h"
 
 namespace {
 
@@ -47,14 +49,18 @@ double median_seconds(int reps, Fn fn) {
 int main(int argc, char** argv) {
   std::vector<int64_t> sizes = {64, 128, 256, 512}, inputs = {2, 4};
   std::string model_dir = wbary::grid::shipped_grid_model_dir();
+  std::string device = "cpu";
   int64_t solver_max_n = 256;  // larger solves take hours at a 2-pixel kernel (see BENCHMARKS.md)
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--sizes")) sizes = parse(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--inputs")) inputs = parse(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--model")) model_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--device")) device = argv[i + 1];
     else if (!std::strcmp(argv[i], "--solver-max-n")) solver_max_n = std::strtoll(argv[i + 1], nullptr, 10);
   }
-  const auto model = wbary::grid::LearnedGridBarycenter::load(model_dir);
+  auto model = wbary::grid::LearnedGridBarycenter::load(model_dir);
+  model.to(wbary::training::parse_device(device));  // predict() returns on the CPU, so timings include the sync
+  std::printf("network on %s\n\n", device.c_str());
   std::printf("| n | inputs | network ms | solver ms (iterations) | solver / network |\n|---|---|---|---|---|\n");
   for (int64_t n : sizes) {
     for (int64_t K : inputs) {

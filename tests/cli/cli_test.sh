@@ -6,7 +6,7 @@
 set -uo pipefail
 WBARY=${1:?usage: cli_test.sh path/to/wbary repo_root}
 ROOT=${2:-.}
-PY=/usr/bin/python3
+PY=${WBARY_PYTHON:-/usr/bin/python3}  # Debian's python3 has numpy; override elsewhere
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0

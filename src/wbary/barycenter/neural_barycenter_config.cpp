@@ -1,9 +1,9 @@
 #include "wbary/barycenter/neural_barycenter_config.h"
 
-#include <ATen/Context.h>
 #include <nlohmann/json.hpp>
 
 #include "wbary/error.h"
+#include "wbary/training/device.h"
 
 namespace wbary::barycenter {
 
@@ -50,14 +50,7 @@ void validate(const NeuralBarycenterConfig& c) {
   if (!(c.adam_beta1 >= 0 && c.adam_beta1 < 1)) throw InvalidArgument("--adam-beta1: expected in [0, 1)");
   if (!(c.adam_beta2 >= 0 && c.adam_beta2 < 1)) throw InvalidArgument("--adam-beta2: expected in [0, 1)");
   if (!(c.convexity_penalty >= 0)) throw InvalidArgument("--convexity-penalty: expected >= 0");
-  if (c.device != "cpu") {
-    bool valid = c.device == "cuda" || c.device.rfind("cuda:", 0) == 0;
-    if (!valid) throw InvalidArgument("--device: got '" + c.device + "', expected cpu, cuda or cuda:N");
-    if (!at::hasCUDA()) {
-      throw InvalidArgument("--device " + c.device +
-                            ": no CUDA device available (this LibTorch has no CUDA support or no GPU is visible)");
-    }
-  }
+  training::validate_device(c.device);
   if (c.dtype != "float32" && c.dtype != "float64") {
     throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "wbary/error.h"
+#include "wbary/training/device.h"
 
 namespace wbary::barycenter {
 
@@ -55,6 +56,7 @@ void RobustBarycenterConfig::validate() const {
   };
   need(tau > 0, "tau must be > 0");
   need(iterations >= 0, "iterations must be >= 0");
+  training::validate_device(device);
   need(inner_iterations >= 1, "inner_iterations must be >= 1");
   need(batch_size >= 1, "batch_size must be >= 1");
   need(noise_dim >= 0, "noise_dim must be >= 0");

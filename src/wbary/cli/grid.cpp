@@ -9,6 +9,7 @@
 #include "wbary/grid/density_image.h"
 #include "wbary/io/npy.h"
 #include "wbary/grid/learned_barycenter.h"
+#include "wbary/training/device.h"
 
 namespace wbary::cli {
 namespace {
@@ -110,7 +111,7 @@ void register_grid(CLI::App& app) {
 void register_grid_predict(CLI::App& app) {
   struct Options {
     std::vector<std::string> inputs;
-    std::string weights, out, model;
+    std::string weights, out, model, device = "cpu";
     int64_t steps = 0;
     bool invert = false;
     int threads = 0;
@@ -124,6 +125,7 @@ void register_grid_predict(CLI::App& app) {
   cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");
   cmd->add_flag("--invert", o->invert, "bright = mass (default: dark = mass)");
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--out,-o", o->out, "output .png or .npy")->required();
   cmd->footer("\nExamples:\n  wbary grid-predict a.png b.png c.png --weights 0.2,0.3,0.5 --out bary.png\n"
               "  wbary grid-predict a.png b.png --steps 7 --out strip.png\n");
@@ -131,7 +133,8 @@ void register_grid_predict(CLI::App& app) {
     set_threads(o->threads);
     std::string dir = o->model.empty() ? grid::shipped_grid_model_dir() : o->model;
     if (dir.empty()) throw IoError("grid-predict: no --model given and the shipped model (models/grid64) is missing");
-    const auto model = grid::LearnedGridBarycenter::load(dir);
+    auto model = grid::LearnedGridBarycenter::load(dir);
+    model.to(training::parse_device(o->device));
     std::vector<at::Tensor> inputs;
     for (const auto& p : o->inputs) {
       inputs.push_back(read_input(p, o->invert));

@@ -83,6 +83,7 @@ void register_grid_learning(CLI::App& app) {
     cmd->add_option("--validation-fraction", c.validation_fraction, "held-out share (end of the dataset)")->capture_default_str();
     cmd->add_option("--validate-every", c.validate_every)->capture_default_str();
     cmd->add_option("--seed", c.seed)->capture_default_str();
+    cmd->add_option("--device", c.device, "cpu | cuda | cuda:N (the whole dataset is moved there)")->capture_default_str();
     cmd->add_option("--log-every", c.log_every)->capture_default_str();
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
     cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds of training");

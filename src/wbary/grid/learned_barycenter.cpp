@@ -15,6 +15,7 @@
 #include "wbary/io/atomic_file.h"
 #include "wbary/io/json_file.h"
 #include "wbary/io/npy.h"
+#include "wbary/training/device.h"
 
 namespace wbary::grid {
 namespace {
@@ -180,15 +181,20 @@ at::Tensor LearnedGridBarycenter::predict(const std::vector<at::Tensor>& images,
     }
     normalised.push_back(img / img.sum());
   }
-  const at::Tensor w = at::tensor(weights, kF64).div(total).to(at::kFloat).unsqueeze(0);
+  const at::Device dev = device();
+  const at::Tensor w = at::tensor(weights, kF64).div(total).to(at::kFloat).unsqueeze(0).to(dev);
   torch::NoGradGuard no_grad;
   BarycentricUNet net = net_;
   const bool was_training = net->is_training();
   net->eval();
-  at::Tensor out = net->forward(at::stack(normalised).unsqueeze(0), w).squeeze(0).to(at::kDouble);
+  at::Tensor out = net->forward(at::stack(normalised).unsqueeze(0).to(dev), w).squeeze(0).to(at::kCPU, at::kDouble);
   net->train(was_training);
   return out;
 }
+
+void LearnedGridBarycenter::to(const at::Device& device) { net_->to(device); }
+
+at::Device LearnedGridBarycenter::device() const { return net_->parameters().front().device(); }
 
 void LearnedGridBarycenter::save(const std::string& dir) const {
   std::error_code ec;
@@ -215,7 +221,7 @@ LearnedGridBarycenter LearnedGridBarycenter::load(const std::string& dir) {
   LearnedGridBarycenter model(config);
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(dir + "/model.pt");
+    archive.load_from(dir + "/model.pt", at::Device(at::kCPU));  // a GPU-trained model loads anywhere
     model.net_->load(archive);
   } catch (const c10::Error& e) {
     throw IoError(dir + "/model.pt: cannot load network weights: " + e.what_without_backtrace());
@@ -246,6 +252,7 @@ void GridTrainingConfig::validate() const {
   need(iterations >= 0 && batch_size >= 1, "need iterations >= 0 and batch_size >= 1");
   need(validation_fraction > 0 && validation_fraction < 1, "validation_fraction must be in (0, 1)");
   need(validate_every >= 1 && log_every >= 1, "validate_every and log_every must be >= 1");
+  training::validate_device(device);
 }
 
 nlohmann::json to_json(const GridTrainingConfig& c) {
@@ -260,7 +267,8 @@ nlohmann::json to_json(const GridTrainingConfig& c) {
           {"validation_fraction", c.validation_fraction},
           {"validate_every", c.validate_every},
           {"seed", c.seed},
-          {"log_every", c.log_every}};
+          {"log_every", c.log_every},
+          {"device", c.device}};
 }
 
 void update_from_json(GridTrainingConfig& c, const nlohmann::json& j) {
@@ -278,6 +286,7 @@ void update_from_json(GridTrainingConfig& c, const nlohmann::json& j) {
       else if (key == "validate_every") c.validate_every = value.get<int64_t>();
       else if (key == "seed") c.seed = value.get<uint64_t>();
       else if (key == "log_every") c.log_every = value.get<int64_t>();
+      else if (key == "device") c.device = value.get<std::string>();
       else throw InvalidArgument("config: unknown key '" + key + "'");
     }
   } catch (const nlohmann::json::exception& e) {
@@ -290,6 +299,13 @@ GridBarycenterTrainer::GridBarycenterTrainer(GridDataset data, GridTrainingConfi
   const int64_t S = data_.size();
   train_size_ = S - std::max<int64_t>(1, static_cast<int64_t>(std::llround(config_.validation_fraction * S)));
   if (train_size_ < 1) throw InvalidArgument("grid training: the dataset has " + std::to_string(S) + " examples, too few to split");
+  device_ = training::parse_device(config_.device);
+  if (!device_.is_cpu()) {
+    model_.to(device_);
+    data_.images = data_.images.to(device_);
+    data_.weights = data_.weights.to(device_);
+    data_.targets = data_.targets.to(device_);
+  }
   if (config_.optimizer == "sgd") {
     opt_ = std::make_unique<torch::optim::SGD>(
         model_.net()->parameters(),
@@ -317,7 +333,8 @@ training::StepInfo GridBarycenterTrainer::step() {
     else static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate());
   }
   at::Generator gen = data::make_generator(data::derive_seed(config_.seed, 0x6272, step_));
-  const at::Tensor idx = at::randint(train_size_, {config_.batch_size}, gen, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor idx =
+      at::randint(train_size_, {config_.batch_size}, gen, at::TensorOptions().dtype(at::kLong)).to(device_);
   model_.net()->train();
   opt_->zero_grad();
   const at::Tensor log_pred = model_.net()->log_forward(data_.images.index_select(0, idx), data_.weights.index_select(0, idx));
@@ -382,12 +399,17 @@ void GridBarycenterTrainer::save_checkpoint(const std::string& path) const {
 
 void GridBarycenterTrainer::load_checkpoint(const std::string& path) {
   const nlohmann::json meta = io::read_json(path + ".json");
-  if (meta.value("config", nlohmann::json()) != to_json(config_)) {
+  // The device may change between runs (train on a GPU, finish on the CPU).
+  auto without_device = [](nlohmann::json j) {
+    if (j.is_object()) j.erase("device");
+    return j;
+  };
+  if (without_device(meta.value("config", nlohmann::json())) != without_device(to_json(config_))) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {
     torch::serialize::InputArchive archive, an, ao;
-    archive.load_from(path);
+    archive.load_from(path, device_);
     archive.read("net", an);
     archive.read("opt", ao);
     model_.net()->load(an);

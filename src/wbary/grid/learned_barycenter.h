@@ -89,9 +89,13 @@ class LearnedGridBarycenter {
   BarycentricUNet& net() { return net_; }
   const BarycentricUNet& net() const { return net_; }
   const UNetConfig& config() const { return config_; }
+  /// Moves the network (predict() then runs there; results come back to the CPU).
+  void to(const at::Device& device);
+  at::Device device() const;
   nlohmann::json& info() { return info_; }  // training summary stored with the model
 
   void save(const std::string& dir) const;
+  /// Loads onto the CPU whatever device the weights were saved from.
   static LearnedGridBarycenter load(const std::string& dir);
 
  private:
@@ -120,6 +124,7 @@ struct GridTrainingConfig {
   int64_t validate_every = 500;
   uint64_t seed = 0;
   int64_t log_every = 100;
+  std::string device = "cpu";  // cpu | cuda | cuda:N; the dataset is moved there whole
 
   void validate() const;
 };
@@ -153,6 +158,7 @@ class GridBarycenterTrainer {
   GridTrainingConfig config_;
   LearnedGridBarycenter model_;
   std::unique_ptr<torch::optim::Optimizer> opt_;
+  at::Device device_ = at::kCPU;
   int64_t train_size_ = 0;
   int64_t step_ = 0;
   double elapsed_before_ = 0;

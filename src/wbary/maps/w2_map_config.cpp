@@ -5,6 +5,7 @@
 #include <set>
 
 #include "wbary/error.h"
+#include "wbary/training/device.h"
 
 namespace wbary::maps {
 namespace {
@@ -60,6 +61,7 @@ void W2MapConfig::validate() const {
   need(cycle_weight >= 0, "cycle_weight must be >= 0");
   need(dtype == "float32" || dtype == "float64", "dtype must be float32 or float64, got '" + dtype + "'");
   need(log_every >= 1, "log_every must be >= 1");
+  training::validate_device(device);
   for (int64_t h : hidden) need(h > 0, "hidden widths must be positive");
   need(!(amortization == AmortizationLoss::kRegression && conjugate.kind == ConjugateSolverKind::kNone),
        "regression amortization regresses onto the fine-tuned conjugate: it needs --conjugate lbfgs or adam");
