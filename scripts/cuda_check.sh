@@ -10,7 +10,8 @@
 # WBARY_DEPS_PREFIX: a prefix holding the other dependencies where they are not
 #   installed system-wide (Eigen, CLI11, nlohmann-json, stb, LEMON, GTest,
 #   Google Benchmark, laid out as under /usr).
-# Writes OUT_DIR/{setup.log, build.log, ctest.log, gpu.md, gpu_raw.log}.
+# WBARY_SKIP_TIMINGS=1: build and test only.
+# Writes OUT_DIR/{setup.log, build.log, ctest.log, backtraces.txt, gpu.md, gpu_raw.log}.
 set -uo pipefail
 OUT=${1:?usage: cuda_check.sh OUT_DIR}
 mkdir -p "$OUT"
@@ -39,6 +40,17 @@ $B/wbary --version
 # Debian's python3-pot, absent there; the CLI test uses this python3's numpy.
 WBARY_PYTHON=python3 ctest --test-dir $B -j 8 -E '^pot_' --output-on-failure >"$OUT/ctest.log" 2>&1
 grep -E "tests passed|Failed|\*\*\*" "$OUT/ctest.log" | head -20
+# A backtrace of every crashed test binary (gdb, or cuda-gdb where only it is installed).
+debugger=$(command -v gdb || command -v cuda-gdb || true)
+ninja -C $B -t commands | grep -m1 'test_support.cpp' >"$OUT/backtraces.txt"
+if [ -n "$debugger" ]; then
+  for t in $(grep -oE 'Test +#[0-9]+: [a-z_]+ .*(SegFault|Child aborted|Exception)' "$OUT/ctest.log" | awk '{print $3}' | head -2); do
+    echo "== $t" >>"$OUT/backtraces.txt"
+    (cd $B/tests && OMP_NUM_THREADS=2 WBARY_PYTHON=python3 timeout 120 "$debugger" -batch -ex run -ex bt "./$t" 2>&1 \
+      | grep -vE '^\[(New|Thread|Inferior)' | tail -40) >>"$OUT/backtraces.txt"
+  done
+fi
+[ "${WBARY_SKIP_TIMINGS:-0}" = 1 ] && exit 0
 
 # ---- the GPU against the CPU, same machine --------------------------------
 W=$B/wbary

@@ -1,7 +1,9 @@
 #include "support/test_support.h"
 
+#include <chrono>
 #include <filesystem>
-#include <random>
+
+#include <unistd.h>
 
 namespace wbary::testing {
 namespace {
@@ -16,8 +18,13 @@ const bool seeded = [] {
 }  // namespace
 
 TempDir::TempDir() {
-  std::random_device rd;
-  path_ = (std::filesystem::temp_directory_path() / ("wbary_test_" + std::to_string(rd()))).string();
+  // Unique per process and per call, without std::random_device (which reads
+  // a hardware or kernel entropy source some sandboxes lack).
+  static int counter = 0;
+  const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
+  path_ = (std::filesystem::temp_directory_path() / ("wbary_test_" + std::to_string(getpid()) + "_" +
+                                                     std::to_string(counter++) + "_" + std::to_string(ticks)))
+              .string();
   std::filesystem::create_directories(path_);
 }
 
