@@ -3,7 +3,10 @@
 #include <chrono>
 #include <filesystem>
 
+#include <ftw.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 namespace wbary::testing {
 namespace {
@@ -29,8 +32,13 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
+  // POSIX nftw, not std::filesystem::remove_all: pip's LibTorch 2.x
+  // (libtorch.so) exports its own copy of remove_all, which interposes
+  // libstdc++'s and jumps to a null pointer (seen with torch 2.11+cu130).
+  nftw(
+      path_.c_str(),
+      [](const char* file, const struct stat*, int, struct FTW*) { return ::remove(file); }, 16,
+      FTW_DEPTH | FTW_PHYS);
 }
 
 double relative_error(const at::Tensor& a, const at::Tensor& b) {
