@@ -1,5 +1,8 @@
 // `wbary free-support`: free-support barycenter of point clouds (Cuturi &
 // Doucet 2014, Alg. 2).
+#include <nlohmann/json.hpp>
+
+#include <chrono>
 #include <iostream>
 
 #include "wbary/cli/common.h"
@@ -53,9 +56,23 @@ void register_free_support(CLI::App& app) {
     }
     std::vector<double> weights;
     if (!o->weights.empty()) weights = parse_number_list(o->weights, "--weights");
+    const auto start = std::chrono::steady_clock::now();
     const ot::FreeSupportResult r = ot::FreeSupportBarycenter(o->config).solve(clouds, {}, init, weights);
-    if (!r.converged && r.iterations < o->config.max_iterations) std::cerr << "warning: stopped early\n";
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!r.converged && o->config.tolerance > 0) {
+      std::cerr << "warning: did not converge in " << r.iterations << " iterations (displacement "
+                << r.displacement_trace.back() << " > --tolerance " << o->config.tolerance << ")\n";
+    }
+    if (!r.certified) std::cerr << "warning: an exact OT solve was not certified optimal (round-off)\n";
     data::write_points(o->out, r.support);
+    std::cout << nlohmann::json{{"iterations", r.iterations},
+                                {"converged", r.converged},
+                                {"final_displacement", r.displacement_trace.back()},
+                                {"pivots", r.pivot_trace},
+                                {"seconds", seconds},
+                                {"out", o->out}}
+                     .dump()
+              << "\n";
   });
 }
 

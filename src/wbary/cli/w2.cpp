@@ -72,7 +72,7 @@ void register_w2(CLI::App& app) {
     }
     const nlohmann::json out = {{"w2_squared", r.cost}, {"w2", std::sqrt(r.cost)}, {"n", x.size(0)},
                                 {"m", y.size(0)},       {"optimal", r.optimal},     {"status", r.status},
-                                {"duality_gap", r.duality_gap}, {"plan_entries", r.plan.size()},
+                                {"duality_gap", r.duality_gap}, {"plan_entries", r.plan.size()}, {"pivots", r.pivots},
                                 {"seconds", seconds}};
     std::cout << out.dump(2) << "\n";
   });

@@ -29,6 +29,8 @@ struct FreeSupportResult {
   bool converged = false;
   int64_t iterations = 0;
   std::vector<double> displacement_trace;  // sum |X_{t+1} - X_t|^2 per iteration
+  std::vector<int64_t> pivot_trace;        // simplex pivots per iteration, all inputs together
+  bool certified = true;                   // every exact OT solve was certified optimal
 };
 
 class FreeSupportBarycenter {
