@@ -99,6 +99,13 @@ d=open('$T/strip.png','rb').read(); w,h=struct.unpack('>II', d[16:24]); sys.exit
   && ok || bad "strip has the wrong size"
 "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.004 --out "$T/gb.npy" && \
   $PY -c "import numpy as np; a=np.load('$T/gb.npy'); assert a.shape==(32,32) and abs(a.sum()-1)<1e-3" && ok || bad "grid npy"
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.02 --sharpen --out "$T/gs.npy" && \
+  "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.02 --out "$T/gu.npy" && \
+  $PY -c "
+import numpy as np
+H=lambda p: -(p[p>0]*np.log(p[p>0])).sum()
+s,u=np.load('$T/gs.npy'),np.load('$T/gu.npy'); assert abs(s.sum()-1)<1e-3 and H(s)<H(u), (H(s),H(u))" \
+  && ok || bad "grid --sharpen lowers the entropy"
 expect_error "grid sizes" "expected [32, 32]" "$WBARY" grid-barycenter "$T/a.png" "$T/small.png" --out "$T/x20.png"
 expect_error "grid eps" "--eps" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0 --out "$T/x21.png"
 expect_error "grid missing" "nope.png" "$WBARY" grid-barycenter "$T/a.png" "$T/nope.png" --out "$T/x22.png"

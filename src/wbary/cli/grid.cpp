@@ -56,6 +56,8 @@ void register_grid(CLI::App& app) {
                   "entropic regularisation, POT's reg with each axis mapped to [0, 1]")->capture_default_str();
   cmd->add_option("--iterations", o->config.max_iterations, "iteration cap")->capture_default_str();
   cmd->add_option("--tolerance", o->config.tolerance, "stop when the marginal error falls below")->capture_default_str();
+  cmd->add_flag("--sharpen", o->config.sharpen,
+                "entropic sharpening: cap the barycenter's entropy at the largest input's (Solomon et al. 2015)");
   cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");
   cmd->add_flag("--invert", o->invert, "bright = mass (default: dark = mass)");
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");

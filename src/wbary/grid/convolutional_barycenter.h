@@ -36,7 +36,21 @@ struct ConvolutionalBarycenterConfig {
   int64_t max_iterations = 10000; // POT's numItermax default
   double tolerance = 1e-4;        // on sum std_k(v_k * K^T u_k), checked every 10 iterations (POT's stopThr)
   double stabiliser = 1e-30;      // added before the log of the inputs (POT's stabThr)
+  // Entropic sharpening (Solomon et al. 2015, §5.3; their convolutionalBarycenter.m):
+  // whenever the barycenter's entropy -sum mu log mu exceeds the largest
+  // input's, it is replaced by mu^beta, beta > 1 chosen to bring the entropy
+  // back to that limit (unnormalised entropy, as their code). Counters the
+  // blur of a large eps; the result is then normalised to sum 1.
+  bool sharpen = false;
 };
+
+/// -sum mu log mu of a density given by its log (0 log 0 = 0).
+double entropy_of_log(const at::Tensor& log_mu);
+
+/// The sharpening step: returns beta * log_mu with beta in [1, 4] such that
+/// the entropy of mu^beta is `limit` (beta = 1 if it is already below, 4 if
+/// even that does not reach it).
+at::Tensor sharpen_log_density(const at::Tensor& log_mu, double limit);
 
 struct Convergence {
   bool converged = false;

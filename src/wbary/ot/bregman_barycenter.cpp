@@ -29,7 +29,7 @@ std::vector<double> normalised_weights(std::vector<double> weights, size_t count
 
 BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
                                      const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
-                                     int check_phase) {
+                                     int check_phase, const LogBarycenterMap& project) {
   const int64_t count = logA.size(0);
   std::vector<int64_t> weight_shape(static_cast<size_t>(logA.dim()), 1);
   weight_shape[0] = count;
@@ -51,8 +51,12 @@ BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<d
         break;
       }
     }
+    // Solomon et al. skip the first iteration, whose barycenter is the
+    // blur of the inputs' geometric mean.
+    if (project && it > 0) log_bar = project(log_bar);
     G = log_bar.unsqueeze(0) - log_KU;
   }
+  if (project && r.iterations > 1) log_bar = project(log_bar);  // the returned barycenter is the projected one
   r.barycenter = at::exp(log_bar);
   r.log_scalings = G;
   return r;

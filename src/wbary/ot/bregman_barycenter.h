@@ -35,6 +35,9 @@ struct BregmanResult {
 };
 
 using LogKernel = std::function<at::Tensor(const at::Tensor&)>;
+/// Maps the log of the iteration's barycenter to the log of the one the next
+/// iteration uses (e.g. entropic sharpening); called from the 2nd iteration on.
+using LogBarycenterMap = std::function<at::Tensor(const at::Tensor&)>;
 
 /// logA: [count, *support] logs of the inputs; weights: [count] summing to 1.
 /// log_k / log_kt apply log(K exp(.)) and log(K^T exp(.)) to a [count,
@@ -42,7 +45,7 @@ using LogKernel = std::function<at::Tensor(const at::Tensor&)>;
 /// (POT: 1 for barycenter, 9 for convolutional_barycenter2d).
 BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
                                      const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
-                                     int check_phase);
+                                     int check_phase, const LogBarycenterMap& project = {});
 
 /// Checks and normalises barycentric weights (>= 0, finite, positive sum);
 /// throws InvalidArgument naming `flag` and the entry.
