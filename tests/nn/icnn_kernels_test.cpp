@@ -191,6 +191,18 @@ TEST(IcnnCpuKernels, MatchTheReferenceKernelsInFloat64) {
   for (const auto& c : cases()) check_cpu_case(c, at::kDouble, 1e-10);
 }
 
+TEST(IcnnCpuKernels, BigNetworksMatchOnEveryThreadingPath) {
+  // Big enough (batch * H * (H + d) >= 5e5) for the threaded paths of
+  // for_each_network: with 2 threads, one network runs its products on both
+  // threads (Eigen's parallel GEMM), two networks run one per thread.
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  for (int64_t count : {1, 2}) {
+    check_cpu_case({IcnnActivation::kCelu, true, true, 2, count, 16, 96, 64}, at::kDouble, 1e-10);
+  }
+  at::set_num_threads(before);
+}
+
 TEST(IcnnCpuKernels, MatchTheReferenceKernelsInFloat32) {
   // As for the ATen kernels: float32 round-off through two chained networks.
   for (const auto& c : cases()) check_cpu_case(c, at::kFloat, 5e-4);
