@@ -11,7 +11,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake git ca-certificates \
   libtorch-dev libopenblas0-openmp \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
-  libcli11-dev nlohmann-json3-dev libstb-dev libeigen3-dev liblemon-dev \
+  libcli11-dev nlohmann-json3-dev libstb-dev libeigen3-dev liblemon-dev pybind11-dev python3-dev \
   python3 python3-numpy python3-pot python3-torch >/dev/null
 # LibTorch links libblas.so.3 and libopenblas.so.0 through Debian's
 # alternatives; point both at the OpenMP variant where it is installed.

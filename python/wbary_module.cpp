@@ -1,0 +1,263 @@
+// Python bindings: wbary's solvers on NumPy arrays (float64 in, float64 out).
+//
+//   import wbary
+//   r = wbary.w2(x, y)                        # exact W2^2, plan, certificate
+//   bary = wbary.free_support_barycenter([y1, y2], init)
+//   img = wbary.convolutional_barycenter([a, b], eps=4e-3)
+//   mean, cov = wbary.gaussian_barycenter(means, covs)
+//   model = wbary.NeuralBarycenter.load("out/ring_square"); model.sample(1000)
+//
+// Arrays cross by copy (the solvers' inputs are small next to their work), and
+// the GIL is released while a solver runs. wbary's errors arrive as ValueError
+// (InvalidArgument, DivergenceError) and OSError (IoError), with the same
+// messages as the CLI's.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wbary/barycenter/gaussian_barycenter.h"
+#include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/error.h"
+#include "wbary/grid/convolutional_barycenter.h"
+#include "wbary/grid/learned_barycenter.h"
+#include "wbary/ot/exact_transport.h"
+#include "wbary/ot/free_support_barycenter.h"
+#include "wbary/ot/sinkhorn.h"
+
+namespace py = pybind11;
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+namespace {
+
+at::Tensor to_tensor(const Array& a, const char* name, std::optional<int64_t> ndim = std::nullopt) {
+  if (ndim && a.ndim() != *ndim) {
+    throw wbary::InvalidArgument(std::string(name) + ": expected a " + std::to_string(*ndim) + "-D array, got " +
+                                 std::to_string(a.ndim()) + "-D");
+  }
+  std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
+  return at::from_blob(const_cast<double*>(a.data()), shape, at::TensorOptions().dtype(at::kDouble)).clone();
+}
+
+Array to_array(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  std::vector<py::ssize_t> shape(c.sizes().begin(), c.sizes().end());
+  Array out(shape);
+  std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), out.mutable_data());
+  return out;
+}
+
+std::vector<at::Tensor> to_tensors(const std::vector<Array>& arrays, const char* name) {
+  std::vector<at::Tensor> out;
+  for (size_t k = 0; k < arrays.size(); ++k) out.push_back(to_tensor(arrays[k], name));
+  return out;
+}
+
+py::dict transport_result(const wbary::ot::ExactTransportResult& r) {
+  Array plan(std::vector<py::ssize_t>{static_cast<py::ssize_t>(r.plan.size()), 3});
+  double* p = plan.mutable_data();
+  for (const auto& e : r.plan) {
+    *p++ = static_cast<double>(e.i);
+    *p++ = static_cast<double>(e.j);
+    *p++ = e.mass;
+  }
+  py::dict d;
+  d["cost"] = r.cost;
+  d["plan"] = plan;
+  d["optimal"] = r.optimal;
+  d["status"] = r.status;
+  d["duality_gap"] = r.duality_gap;
+  d["min_reduced_cost"] = r.min_reduced_cost;
+  d["pivots"] = r.pivots;
+  return d;
+}
+
+at::Tensor optional_tensor(const std::optional<Array>& a, const char* name) {
+  return a ? to_tensor(*a, name, 1) : at::Tensor();
+}
+
+}  // namespace
+
+PYBIND11_MODULE(wbary, m) {
+  m.doc() = "Wasserstein barycenters: exact and entropic OT, free-support, convolutional, Gaussian and neural "
+            "barycenters (C++ / LibTorch)";
+  py::register_exception<wbary::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
+  py::register_exception<wbary::DivergenceError>(m, "DivergenceError", PyExc_ValueError);
+  py::register_exception<wbary::IoError>(m, "IoError", PyExc_OSError);
+  m.attr("__version__") = WBARY_VERSION;
+
+  m.def(
+      "w2",
+      [](const Array& x, const Array& y, std::optional<Array> a, std::optional<Array> b) {
+        const at::Tensor tx = to_tensor(x, "x", 2), ty = to_tensor(y, "y", 2);
+        const at::Tensor ta = optional_tensor(a, "a"), tb = optional_tensor(b, "b");
+        wbary::ot::ExactTransportResult r;
+        {
+          py::gil_scoped_release release;
+          r = wbary::ot::exact_w2(tx, ty, ta, tb);
+        }
+        return transport_result(r);
+      },
+      py::arg("x"), py::arg("y"), py::arg("a") = py::none(), py::arg("b") = py::none(),
+      "Exact W2^2 between point clouds x [n, d] and y [m, d] (weights uniform if omitted, normalised otherwise).\n"
+      "Returns a dict: cost (W2^2), plan ([k, 3] rows i, j, mass), optimal (dual certificate), status, pivots.");
+
+  m.def(
+      "exact_transport",
+      [](const Array& a, const Array& b, const Array& cost) {
+        const at::Tensor ta = to_tensor(a, "a", 1), tb = to_tensor(b, "b", 1), tc = to_tensor(cost, "cost", 2);
+        wbary::ot::ExactTransportResult r;
+        {
+          py::gil_scoped_release release;
+          r = wbary::ot::exact_transport(ta, tb, tc);
+        }
+        return transport_result(r);
+      },
+      py::arg("a"), py::arg("b"), py::arg("cost"),
+      "Exact OT between histograms a [n] and b [m] for a cost [n, m] (as POT's ot.emd / emd2).");
+
+  m.def(
+      "sinkhorn",
+      [](const Array& a, const Array& b, const Array& cost, double eps, int64_t max_iterations, double tolerance) {
+        const at::Tensor ta = to_tensor(a, "a", 1), tb = to_tensor(b, "b", 1), tc = to_tensor(cost, "cost", 2);
+        wbary::ot::SinkhornResult r;
+        {
+          py::gil_scoped_release release;
+          r = wbary::ot::Sinkhorn({eps, max_iterations, tolerance}).solve(ta, tb, tc);
+        }
+        py::dict d;
+        d["plan"] = to_array(r.plan);
+        d["cost"] = r.cost;
+        d["f"] = to_array(eps * r.log_u);
+        d["g"] = to_array(eps * r.log_v);
+        d["converged"] = r.converged;
+        d["iterations"] = r.iterations;
+        return d;
+      },
+      py::arg("a"), py::arg("b"), py::arg("cost"), py::arg("eps") = 1e-2, py::arg("max_iterations") = 1000,
+      py::arg("tolerance") = 1e-9,
+      "Entropic OT in the log domain (POT's reg = eps). Returns plan, cost <P, C>, potentials f, g, converged.");
+
+  m.def(
+      "free_support_barycenter",
+      [](const std::vector<Array>& clouds, const Array& init, std::vector<double> weights, int64_t max_iterations,
+         double tolerance) {
+        const std::vector<at::Tensor> ys = to_tensors(clouds, "clouds");
+        const at::Tensor x0 = to_tensor(init, "init", 2);
+        wbary::ot::FreeSupportResult r;
+        {
+          py::gil_scoped_release release;
+          r = wbary::ot::FreeSupportBarycenter({max_iterations, tolerance}).solve(ys, {}, x0, std::move(weights));
+        }
+        return to_array(r.support);
+      },
+      py::arg("clouds"), py::arg("init"), py::arg("weights") = std::vector<double>{},
+      py::arg("max_iterations") = 100, py::arg("tolerance") = 1e-7,
+      "Free-support barycenter (Cuturi & Doucet 2014, Alg. 2; POT's ot.lp.free_support_barycenter) of point "
+      "clouds [n_i, d] with uniform weights, from the support init [k, d]; returns the support [k, d].");
+
+  m.def(
+      "convolutional_barycenter",
+      [](const std::vector<Array>& images, std::vector<double> weights, double eps, int64_t max_iterations,
+         double tolerance, bool sharpen) {
+        const std::vector<at::Tensor> imgs = to_tensors(images, "images");
+        wbary::grid::GridBarycenterResult r;
+        {
+          py::gil_scoped_release release;
+          wbary::grid::ConvolutionalBarycenterConfig c;
+          c.epsilon = eps;
+          c.max_iterations = max_iterations;
+          c.tolerance = tolerance;
+          c.sharpen = sharpen;
+          r = wbary::grid::ConvolutionalBarycenter(c).solve(imgs, std::move(weights));
+        }
+        return to_array(r.barycenter);
+      },
+      py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = 4e-3,
+      py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4, py::arg("sharpen") = false,
+      "Convolutional (entropic) barycenter of 2-D images or 3-D volumes (Solomon et al. 2015), POT's grid "
+      "convention: eps is convolutional_barycenter2d's reg.");
+
+  m.def(
+      "gaussian_barycenter",
+      [](const std::vector<Array>& means, const std::vector<Array>& covariances, std::vector<double> weights) {
+        if (means.size() != covariances.size() || means.empty()) {
+          throw wbary::InvalidArgument("gaussian_barycenter: give one mean and one covariance per Gaussian");
+        }
+        std::vector<wbary::data::GaussianMoments> g;
+        for (size_t k = 0; k < means.size(); ++k) {
+          g.push_back({to_tensor(means[k], "means", 1), to_tensor(covariances[k], "covariances", 2)});
+        }
+        if (weights.empty()) weights.assign(g.size(), 1.0 / static_cast<double>(g.size()));
+        wbary::barycenter::GaussianBarycenterResult r;
+        {
+          py::gil_scoped_release release;
+          r = wbary::barycenter::GaussianBarycenter().solve(g, weights);
+        }
+        return py::make_tuple(to_array(r.barycenter.mean), to_array(r.barycenter.covariance));
+      },
+      py::arg("means"), py::arg("covariances"), py::arg("weights") = std::vector<double>{},
+      "The W2 barycenter of Gaussians N(m_i, S_i) by the fixed point of Alvarez-Esteban et al.; returns (mean, cov).");
+
+  py::class_<wbary::barycenter::NeuralBarycenterModel>(m, "NeuralBarycenter",
+                                                         "A trained neural barycenter (from `wbary fit --out DIR`)")
+      .def_static("load", &wbary::barycenter::NeuralBarycenterModel::load, py::arg("dir"), py::arg("device") = "",
+                  "Loads OUT/model.* written by `wbary fit`.")
+      .def_property_readonly("dim", &wbary::barycenter::NeuralBarycenterModel::dim)
+      .def_property_readonly("count", &wbary::barycenter::NeuralBarycenterModel::count)
+      .def(
+          "sample",
+          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t n, uint64_t seed) {
+            at::Tensor s;
+            {
+              py::gil_scoped_release release;
+              s = model.sample(n, seed);
+            }
+            return to_array(s);
+          },
+          py::arg("n"), py::arg("seed") = 0, "n barycenter samples h(Z), [n, d].")
+      .def(
+          "push",
+          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& x) {
+            const at::Tensor t = to_tensor(x, "x", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = model.push(i, t);
+            }
+            return to_array(out);
+          },
+          py::arg("i"), py::arg("x"), "Maps samples of marginal i to the barycenter (grad g_i), [n, d].")
+      .def(
+          "pull",
+          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& y) {
+            const at::Tensor t = to_tensor(y, "y", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = model.pull(i, t);
+            }
+            return to_array(out);
+          },
+          py::arg("i"), py::arg("y"), "Maps barycenter samples back to marginal i (grad f_i), [n, d].");
+
+  m.def(
+      "grid_predict",
+      [](const std::vector<Array>& images, std::vector<double> weights, const std::string& model_dir) {
+        const std::vector<at::Tensor> imgs = to_tensors(images, "images");
+        const std::string dir = model_dir.empty() ? wbary::grid::shipped_grid_model_dir() : model_dir;
+        if (dir.empty()) throw wbary::IoError("grid_predict: no model given and the shipped model is missing");
+        if (weights.empty()) weights.assign(imgs.size(), 1.0 / static_cast<double>(imgs.size()));
+        at::Tensor out;
+        {
+          py::gil_scoped_release release;
+          out = wbary::grid::LearnedGridBarycenter::load(dir).predict(imgs, weights);
+        }
+        return to_array(out);
+      },
+      py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("model") = "",
+      "Barycenter of 2-D images predicted by the trained U-Net (default: the shipped 64x64 model).");
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""The Python module against POT and closed forms, on small fixed inputs.
+
+  PYTHONPATH=build/python /usr/bin/python3 tests/python/bindings_test.py
+
+Debian's own python3 (numpy, POT); exits non-zero on the first failure.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import ot
+
+import wbary
+
+
+def check(name, ok, detail=""):
+    if not ok:
+        print(f"FAIL {name} {detail}")
+        sys.exit(1)
+    print(f"ok   {name}")
+
+
+rng = np.random.default_rng(7)
+
+# Exact W2 against ot.emd2 (same LP: equal to round-off), with and without weights.
+x, y = rng.normal(size=(40, 2)), rng.normal(size=(55, 2)) + 1
+r = wbary.w2(x, y)
+ref = ot.emd2(np.full(40, 1 / 40), np.full(55, 1 / 55), ot.dist(x, y))
+check("w2 uniform = ot.emd2", r["optimal"] and abs(r["cost"] - ref) < 1e-12, (r["cost"], ref))
+a, b = rng.random(40) + 0.1, rng.random(55) + 0.1
+r = wbary.w2(x, y, a, b)
+ref = ot.emd2(a / a.sum(), b / b.sum(), ot.dist(x, y))
+check("w2 weighted = ot.emd2", abs(r["cost"] - ref) < 1e-12, (r["cost"], ref))
+plan = r["plan"]
+check("plan marginals", np.allclose(np.bincount(plan[:, 0].astype(int), plan[:, 2], 40), a / a.sum(), atol=1e-11))
+r = wbary.exact_transport(a, b, ot.dist(x, y))
+check("exact_transport = w2", abs(r["cost"] - ref) < 1e-12)
+
+# Sinkhorn against POT's log-domain Sinkhorn: same iterates, same plan.
+M = ot.dist(x, y)
+s = wbary.sinkhorn(a / a.sum(), b / b.sum(), M, eps=0.5, max_iterations=2000, tolerance=1e-12)
+P = ot.sinkhorn(a / a.sum(), b / b.sum(), M, 0.5, method="sinkhorn_log", numItermax=2000, stopThr=1e-12)
+check("sinkhorn plan = POT", np.abs(s["plan"] - P).max() < 1e-10, np.abs(s["plan"] - P).max())
+
+# Free-support barycenter against POT, same initial support.
+y1, y2 = rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) * 0.5 + 2
+x0 = rng.normal(size=(30, 2))
+ours = wbary.free_support_barycenter([y1, y2], x0, max_iterations=20, tolerance=0)
+theirs = ot.lp.free_support_barycenter([y1, y2], [np.full(60, 1 / 60)] * 2, x0, numItermax=20, stopThr=0.0)
+check("free support = POT", np.abs(ours - theirs).max() < 1e-9, np.abs(ours - theirs).max())
+
+# Convolutional barycenter against POT's sinkhorn_log, same eps and iterations.
+img = np.zeros((2, 24, 24))
+img[0, 4:10, 4:12] = 1
+img[1, 14:20, 12:20] = 1
+img /= img.sum(axis=(1, 2), keepdims=True)
+ours = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, max_iterations=50, tolerance=0)
+theirs = ot.bregman.convolutional_barycenter2d(img, 4e-3, np.array([0.3, 0.7]), method="sinkhorn_log",
+                                               numItermax=50, stopThr=0)
+check("convolutional = POT", np.abs(ours - theirs).max() < 1e-12, np.abs(ours - theirs).max())
+
+# Gaussian barycenter: commuting covariances have the closed form (sum w_i S_i^1/2)^2.
+d1, d2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])
+mean, cov = wbary.gaussian_barycenter([np.zeros(2), np.ones(2)], [d1, d2], [0.25, 0.75])
+want = (0.25 * np.sqrt(d1) + 0.75 * np.sqrt(d2)) ** 2
+check("gaussian barycenter closed form", np.abs(cov - want).max() < 1e-9 and np.allclose(mean, 0.75), cov)
+
+# Bad input: the messages of the CLI, as ValueError.
+try:
+    wbary.w2(x, rng.normal(size=(5, 3)))
+    check("dimension mismatch raises", False)
+except ValueError as e:
+    check("dimension mismatch raises ValueError", "dimensions differ" in str(e), str(e))
+try:
+    wbary.convolutional_barycenter([img[0], img[1]], eps=0)
+    check("eps 0 raises", False)
+except ValueError as e:
+    check("eps <= 0 raises ValueError", "eps" in str(e).lower() or "epsilon" in str(e).lower(), str(e))
+try:
+    wbary.NeuralBarycenter.load("/nonexistent/model")
+    check("missing model raises", False)
+except OSError as e:
+    check("missing model raises OSError naming it", "/nonexistent/model" in str(e), str(e))
+
+# The shipped learned grid model: a probability image of the inputs' size.
+shape = np.zeros((64, 64))
+shape[10:30, 10:30] = 1
+other = np.zeros((64, 64))
+other[30:55, 35:60] = 1
+pred = wbary.grid_predict([shape, other])
+check("grid_predict", pred.shape == (64, 64) and abs(pred.sum() - 1) < 1e-6 and pred.min() >= 0)
+# A neural barycenter trained by the CLI (a few steps: shapes and plumbing, not
+# accuracy), loaded and used from Python.
+cli = os.environ.get("WBARY_CLI")
+if cli:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([cli, "fit", "--marginal", "gaussian:dim=2,seed=1", "--marginal", "gaussian:dim=2,seed=2",
+                        "--iterations", "5", "--samples", "10", "--out", tmp, "-q"], check=True)
+        model = wbary.NeuralBarycenter.load(tmp)
+        s1, s2 = model.sample(100, seed=3), model.sample(100, seed=3)
+        check("NeuralBarycenter.sample", s1.shape == (100, 2) and np.array_equal(s1, s2) and model.count == 2)
+        pts = rng.normal(size=(7, 2))
+        check("push / pull shapes", model.push(0, pts).shape == (7, 2) and model.pull(1, pts).shape == (7, 2))
+print("all passed")
