@@ -5,7 +5,7 @@
 //   bary = wbary.free_support_barycenter([y1, y2], init)
 //   img = wbary.convolutional_barycenter([a, b], eps=4e-3)
 //   mean, cov = wbary.gaussian_barycenter(means, covs)
-//   model = wbary.NeuralBarycenter.load("out/ring_square"); model.sample(1000)
+//   model = wbary.fit([y1, y2], config={"iterations": 2000}); model.sample(1000)
 //
 // Arrays cross by copy (the solvers' inputs are small next to their work), and
 // the GIL is released while a solver runs. wbary's errors arrive as ValueError
@@ -20,13 +20,20 @@
 #include <vector>
 
 #include "wbary/barycenter/gaussian_barycenter.h"
+#include "wbary/barycenter/neural_barycenter.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/data/empirical.h"
+#include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/learned_barycenter.h"
 #include "wbary/ot/exact_transport.h"
 #include "wbary/ot/free_support_barycenter.h"
 #include "wbary/ot/sinkhorn.h"
+#include "wbary/training/training.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace py = pybind11;
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
@@ -74,6 +81,29 @@ py::dict transport_result(const wbary::ot::ExactTransportResult& r) {
   d["pivots"] = r.pivots;
   return d;
 }
+
+// A Python dict (or None) as JSON, for the configs' update_from_json: the
+// keys and values of `wbary fit --dump-config`.
+nlohmann::json to_json(const py::object& o) {
+  if (o.is_none()) return nlohmann::json::object();
+  return nlohmann::json::parse(py::module_::import("json").attr("dumps")(o).cast<std::string>());
+}
+
+// Ctrl-C in Python while a solver trains with the GIL released: checked every
+// 10 steps; training stops and the KeyboardInterrupt is raised afterwards.
+class PythonInterrupt : public wbary::training::TrainingCallback {
+ public:
+  bool on_step(const wbary::training::StepInfo& info) override {
+    if (info.step % 10 != 0) return false;
+    py::gil_scoped_acquire acquire;
+    interrupted_ = PyErr_CheckSignals() != 0;
+    return interrupted_;
+  }
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  bool interrupted_ = false;
+};
 
 at::Tensor optional_tensor(const std::optional<Array>& a, const char* name) {
   return a ? to_tensor(*a, name, 1) : at::Tensor();
@@ -203,9 +233,17 @@ PYBIND11_MODULE(wbary, m) {
       "The W2 barycenter of Gaussians N(m_i, S_i) by the fixed point of Alvarez-Esteban et al.; returns (mean, cov).");
 
   py::class_<wbary::barycenter::NeuralBarycenterModel>(m, "NeuralBarycenter",
-                                                         "A trained neural barycenter (from `wbary fit --out DIR`)")
+                                                         "A trained neural barycenter (wbary.fit, or `wbary fit --out DIR`)")
       .def_static("load", &wbary::barycenter::NeuralBarycenterModel::load, py::arg("dir"), py::arg("device") = "",
-                  "Loads OUT/model.* written by `wbary fit`.")
+                  "Loads OUT/model.* written by `wbary fit` or NeuralBarycenter.save.")
+      .def("save", &wbary::barycenter::NeuralBarycenterModel::save, py::arg("dir"),
+           "Writes DIR/model.pt and DIR/model.json (readable by `wbary sample`, `push`, `pull`, `eval`).")
+      .def_property_readonly(
+          "history",
+          [](const wbary::barycenter::NeuralBarycenterModel& model) {
+            return py::module_::import("json").attr("loads")(model.history().dump());
+          },
+          "Training records (losses every log_every steps), as a list of dicts.")
       .def_property_readonly("dim", &wbary::barycenter::NeuralBarycenterModel::dim)
       .def_property_readonly("count", &wbary::barycenter::NeuralBarycenterModel::count)
       .def(
@@ -243,6 +281,47 @@ PYBIND11_MODULE(wbary, m) {
             return to_array(out);
           },
           py::arg("i"), py::arg("y"), "Maps barycenter samples back to marginal i (grad f_i), [n, d].");
+
+  m.def(
+      "fit",
+      [](const std::vector<py::object>& marginals, std::vector<double> weights, const py::object& config,
+         int64_t progress_every) {
+        wbary::barycenter::BarycenterProblem problem;
+        for (const auto& mo : marginals) {
+          if (py::isinstance<py::str>(mo)) {
+            const std::string spec = mo.cast<std::string>();
+            problem.specs.push_back(spec);
+            problem.marginals.push_back(wbary::data::make_sampler(spec));
+          } else {
+            const at::Tensor points = to_tensor(mo.cast<Array>(), "marginals", 2);
+            problem.specs.push_back("");
+            problem.marginals.push_back(
+                std::make_shared<wbary::data::EmpiricalSampler>(points, "a NumPy array from Python"));
+          }
+        }
+        problem.weights = std::move(weights);
+        problem.validate();
+        wbary::barycenter::NeuralBarycenterConfig c;
+        wbary::barycenter::update_from_json(c, to_json(config));
+        wbary::barycenter::validate(c);
+        PythonInterrupt interrupt;
+        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
+        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
+        if (progress_every > 0) callbacks.push_back(&progress);
+        wbary::barycenter::NeuralBarycenter solver(std::move(problem), c);
+        {
+          py::gil_scoped_release release;
+          solver.train(callbacks);
+        }
+        if (interrupt.interrupted()) throw py::error_already_set();  // the pending KeyboardInterrupt
+        return std::move(solver.model());
+      },
+      py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
+      py::arg("progress_every") = 0,
+      "Trains a neural Wasserstein barycenter (Fan et al. 2021, Algorithm 1) of marginals given as point clouds\n"
+      "[n, d] or specs ('gaussian:dim=16,seed=3', see `wbary fit --help`). config: a dict of\n"
+      "`wbary fit --dump-config` keys (e.g. {'iterations': 2000, 'batch_size': 256}); defaults are the paper's.\n"
+      "Returns a NeuralBarycenter. Ctrl-C stops training and raises KeyboardInterrupt.");
 
   m.def(
       "grid_predict",
