@@ -22,6 +22,8 @@
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/barycenter/neural_barycenter.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/barycenter/robust_barycenter.h"
+#include "wbary/maps/w2_map.h"
 #include "wbary/data/empirical.h"
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
@@ -88,6 +90,23 @@ nlohmann::json to_json(const py::object& o) {
   if (o.is_none()) return nlohmann::json::object();
   return nlohmann::json::parse(py::module_::import("json").attr("dumps")(o).cast<std::string>());
 }
+
+// A marginal given as a point cloud [n, d] or as a spec string.
+std::shared_ptr<const wbary::data::Sampler> to_sampler(const py::object& o, std::string& spec) {
+  if (py::isinstance<py::str>(o)) {
+    spec = o.cast<std::string>();
+    return wbary::data::make_sampler(spec);
+  }
+  spec.clear();
+  return std::make_shared<wbary::data::EmpiricalSampler>(to_tensor(o.cast<Array>(), "marginals", 2),
+                                                         "a NumPy array from Python");
+}
+
+// A robust model with the marginals it was trained on (sampling needs them).
+struct RobustResult {
+  wbary::barycenter::RobustBarycenterModel model;
+  std::vector<std::shared_ptr<const wbary::data::Sampler>> marginals;
+};
 
 // Ctrl-C in Python while a solver trains with the GIL released: checked every
 // 10 steps; training stops and the KeyboardInterrupt is raised afterwards.
@@ -288,16 +307,9 @@ PYBIND11_MODULE(wbary, m) {
          int64_t progress_every) {
         wbary::barycenter::BarycenterProblem problem;
         for (const auto& mo : marginals) {
-          if (py::isinstance<py::str>(mo)) {
-            const std::string spec = mo.cast<std::string>();
-            problem.specs.push_back(spec);
-            problem.marginals.push_back(wbary::data::make_sampler(spec));
-          } else {
-            const at::Tensor points = to_tensor(mo.cast<Array>(), "marginals", 2);
-            problem.specs.push_back("");
-            problem.marginals.push_back(
-                std::make_shared<wbary::data::EmpiricalSampler>(points, "a NumPy array from Python"));
-          }
+          std::string spec;
+          problem.marginals.push_back(to_sampler(mo, spec));
+          problem.specs.push_back(spec);
         }
         problem.weights = std::move(weights);
         problem.validate();
@@ -322,6 +334,143 @@ PYBIND11_MODULE(wbary, m) {
       "[n, d] or specs ('gaussian:dim=16,seed=3', see `wbary fit --help`). config: a dict of\n"
       "`wbary fit --dump-config` keys (e.g. {'iterations': 2000, 'batch_size': 256}); defaults are the paper's.\n"
       "Returns a NeuralBarycenter. Ctrl-C stops training and raises KeyboardInterrupt.");
+
+  py::class_<wbary::maps::W2MapModel>(m, "W2Map", "A learned W2 (Brenier) map (wbary.map_fit, or `wbary map fit`)")
+      .def_static("load", &wbary::maps::W2MapModel::load, py::arg("dir"), py::arg("device") = "")
+      .def("save", &wbary::maps::W2MapModel::save, py::arg("dir"))
+      .def_property_readonly("dim", &wbary::maps::W2MapModel::dim)
+      .def(
+          "forward",
+          [](const wbary::maps::W2MapModel& model, const Array& x) {
+            const at::Tensor t = to_tensor(x, "x", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = model.forward(t);
+            }
+            return to_array(out);
+          },
+          py::arg("x"), "T(x) = grad f(x): source samples mapped onto the target, [n, d].")
+      .def(
+          "inverse",
+          [](const wbary::maps::W2MapModel& model, const Array& y, bool amortized) {
+            const at::Tensor t = to_tensor(y, "y", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = amortized ? model.amortized_inverse(t) : model.inverse(t);
+            }
+            return to_array(out);
+          },
+          py::arg("y"), py::arg("amortized") = false,
+          "grad f*(y): target samples mapped back (the fine-tuned conjugate; amortized=True: the network alone).")
+      .def_property_readonly("history", [](const wbary::maps::W2MapModel& model) {
+        return py::module_::import("json").attr("loads")(model.history().dump());
+      });
+
+  m.def(
+      "map_fit",
+      [](const py::object& source, const py::object& target, const py::object& config, int64_t progress_every) {
+        wbary::maps::W2MapProblem problem;
+        problem.source = to_sampler(source, problem.source_spec);
+        problem.target = to_sampler(target, problem.target_spec);
+        wbary::maps::W2MapConfig c;
+        wbary::maps::update_from_json(c, to_json(config));
+        c.validate();
+        PythonInterrupt interrupt;
+        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
+        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
+        if (progress_every > 0) callbacks.push_back(&progress);
+        wbary::maps::W2Map solver(std::move(problem), c);
+        {
+          py::gil_scoped_release release;
+          solver.train(callbacks);
+        }
+        if (interrupt.interrupted()) throw py::error_already_set();
+        return std::move(solver.model());
+      },
+      py::arg("source"), py::arg("target"), py::arg("config") = py::none(), py::arg("progress_every") = 0,
+      "Learns the W2 map from source to target (Amos 2023: amortized, fine-tuned convex conjugates); each a\n"
+      "cloud [n, d] or a spec. config: keys of `wbary map fit --dump-config`. Returns a W2Map.");
+
+  py::class_<RobustResult>(m, "RobustBarycenter", "A robust (semi-unbalanced) barycenter (wbary.robust_fit)")
+      .def_property_readonly("dim", [](const RobustResult& r) { return r.model.dim(); })
+      .def_property_readonly("count", [](const RobustResult& r) { return r.model.count(); })
+      .def(
+          "sample",
+          [](const RobustResult& r, int64_t n, uint64_t seed) {
+            wbary::barycenter::RobustBarycenterModel::Samples out;
+            {
+              py::gil_scoped_release release;
+              out = r.model.sample(r.marginals, n, seed);
+            }
+            return py::make_tuple(to_array(out.points), to_array(out.origin.to(at::kDouble)), out.acceptance_rate);
+          },
+          py::arg("n"), py::arg("seed") = 0,
+          "n barycenter samples: (points [n, d], origin [n] (which input each came from), acceptance rate per "
+          "input).")
+      .def(
+          "push",
+          [](const RobustResult& r, int64_t k, const Array& x, uint64_t seed) {
+            const at::Tensor t = to_tensor(x, "x", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = r.model.push(k, t, seed);
+            }
+            return to_array(out);
+          },
+          py::arg("k"), py::arg("x"), py::arg("seed") = 0, "T_k(x): samples of input k mapped to the barycenter.")
+      .def(
+          "acceptance_weight",
+          [](const RobustResult& r, int64_t k, const Array& x, uint64_t seed) {
+            const at::Tensor t = to_tensor(x, "x", 2);
+            at::Tensor out;
+            {
+              py::gil_scoped_release release;
+              out = r.model.acceptance_weight(k, t, seed);
+            }
+            return to_array(out);
+          },
+          py::arg("k"), py::arg("x"), py::arg("seed") = 0,
+          "The density ratio w_k(x) the robust barycenter keeps of input k (small on outliers).")
+      .def("save", [](const RobustResult& r, const std::string& dir) { r.model.save(dir); }, py::arg("dir"))
+      .def_property_readonly("history", [](const RobustResult& r) {
+        return py::module_::import("json").attr("loads")(r.model.history().dump());
+      });
+
+  m.def(
+      "robust_fit",
+      [](const std::vector<py::object>& marginals, std::vector<double> weights, const py::object& config,
+         int64_t progress_every) {
+        wbary::barycenter::RobustBarycenterProblem problem;
+        for (const auto& mo : marginals) {
+          std::string spec;
+          problem.base.marginals.push_back(to_sampler(mo, spec));
+          problem.base.specs.push_back(spec);
+        }
+        problem.base.weights = std::move(weights);
+        problem.validate();
+        wbary::barycenter::RobustBarycenterConfig c;
+        wbary::barycenter::update_from_json(c, to_json(config));
+        c.validate();
+        PythonInterrupt interrupt;
+        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
+        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
+        if (progress_every > 0) callbacks.push_back(&progress);
+        const auto samplers = problem.base.marginals;
+        wbary::barycenter::RobustBarycenter solver(std::move(problem), c);
+        {
+          py::gil_scoped_release release;
+          solver.train(callbacks);
+        }
+        if (interrupt.interrupted()) throw py::error_already_set();
+        return RobustResult{std::move(solver.model()), samplers};
+      },
+      py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
+      py::arg("progress_every") = 0,
+      "Robust barycenter by semi-unbalanced neural OT (Gazdieva et al. 2025): marginals as clouds or specs;\n"
+      "config: keys of `wbary robust fit --dump-config` (divergence 'kl' | 'softplus' | 'identity', tau, ...).");
 
   m.def(
       "grid_predict",

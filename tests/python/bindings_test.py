@@ -136,4 +136,21 @@ with tempfile.TemporaryDirectory() as tmp:
     model.save(tmp)
     again = wbary.NeuralBarycenter.load(tmp)
     check("save / load round trip", np.array_equal(again.sample(50, seed=4), model.sample(50, seed=4)))
+# W2 maps and robust barycenters from Python: plumbing (their accuracy is
+# tested in C++: tests/maps, tests/barycenter/robust_barycenter_test.cpp).
+xs = rng.normal(size=(2000, 2))
+ys = xs @ np.diag([2.0, 0.5]) + 1
+w2map = wbary.map_fit(xs, ys, config={"iterations": 100})
+pushed = w2map.forward(xs[:50])
+# The fine-tuned conjugate inverts grad f to its L-BFGS tolerance (gradient 1e-3), whatever the
+# training: measured max error 1.2e-3.
+check("map_fit: inverse(forward(x)) = x", np.abs(w2map.inverse(pushed) - xs[:50]).max() < 1e-2,
+      np.abs(w2map.inverse(pushed) - xs[:50]).max())
+check("map_fit: amortized inverse shape", w2map.inverse(pushed, amortized=True).shape == (50, 2))
+robust = wbary.robust_fit([a2, b2], config={"iterations": 20, "batch_size": 256})
+points, origin, acceptance = robust.sample(300, seed=2)
+check("robust_fit: samples", points.shape == (300, 2) and set(np.unique(origin)) <= {0.0, 1.0}
+      and len(acceptance) == 2 and np.isfinite(points).all())
+check("robust_fit: push / weights", robust.push(1, b2[:5]).shape == (5, 2)
+      and (robust.acceptance_weight(0, a2[:5]) >= 0).all())
 print("all passed")
