@@ -2,13 +2,11 @@
 
 #include <torch/serialize.h>
 
-#include <filesystem>
 #include <sstream>
 
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
-#include "wbary/io/atomic_file.h"
-#include "wbary/io/json_file.h"
+#include "wbary/io/model_directory.h"
 
 namespace wbary::barycenter {
 
@@ -88,58 +86,31 @@ nlohmann::json NeuralBarycenterModel::metadata() const {
 }
 
 void NeuralBarycenterModel::save(const std::string& dir) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create model directory: " + ec.message());
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive af, ag, ah;
-  f->save(af);
-  g->save(ag);
-  h->save(ah);
-  archive.write("f", af);
-  archive.write("g", ag);
-  archive.write("h", ah);
-  io::write_atomically(dir + "/model.pt", [&](const std::string& tmp) { archive.save_to(tmp); });
   nlohmann::json meta = metadata();
   meta["history"] = history_;
-  io::write_text_atomically(dir + "/model.json", meta.dump(1));
+  io::save_model_directory(dir,
+                           {{"f", [&](auto& a) { f->save(a); }},
+                            {"g", [&](auto& a) { g->save(a); }},
+                            {"h", [&](auto& a) { h->save(a); }}},
+                           meta);
 }
 
 NeuralBarycenterModel NeuralBarycenterModel::load(const std::string& dir, const std::string& device) {
-  const std::string meta_path = dir + "/model.json";
-  const nlohmann::json meta = io::read_json(meta_path);
-  if (meta.value("format", "") != "wbary.neural_barycenter") {
-    throw IoError(meta_path + ": not a wbary neural barycenter model (\"format\" is " +
-                  meta.value("format", std::string("missing")) + ")");
-  }
-  const int version = meta.value("format_version", -1);
-  if (version != kModelFormatVersion) {
-    throw IoError(meta_path + ": model format version " + std::to_string(version) +
-                  ", this wbary reads version " + std::to_string(kModelFormatVersion) +
-                  " (written by wbary " + meta.value("wbary_version", std::string("?")) + ")");
-  }
+  const nlohmann::json meta =
+      io::read_model_metadata(dir, {"wbary.neural_barycenter", kModelFormatVersion, "neural barycenter"});
   NeuralBarycenterConfig config;
   update_from_json(config, meta.at("config"));
   if (!device.empty()) config.device = device;
   NeuralBarycenterModel model(meta.at("dim").get<int64_t>(), meta.at("count").get<int64_t>(),
                               meta.at("weights").get<std::vector<double>>(),
                               meta.at("marginals").get<std::vector<std::string>>(), config);
-  const std::string pt = dir + "/model.pt";
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(pt);
-    torch::serialize::InputArchive af, ag, ah;
-    archive.read("f", af);
-    archive.read("g", ag);
-    archive.read("h", ah);
-    model.f->load(af);
-    model.g->load(ag);
-    model.h->load(ah);
-    model.f->repack();  // Module::load replaced the storages
-    model.g->repack();
-  } catch (const c10::Error& e) {
-    throw IoError(pt + ": cannot load network weights (missing or corrupt file): " + e.what_without_backtrace());
-  }
+  io::load_model_parts(dir,
+                       {{"f", [&](auto& a) { model.f->load(a); }},
+                        {"g", [&](auto& a) { model.g->load(a); }},
+                        {"h", [&](auto& a) { model.h->load(a); }}},
+                       at::Device(config.device));
+  model.f->repack();  // Module::load replaced the storages
+  model.g->repack();
   if (meta.contains("history")) model.history_ = meta["history"];
   return model;
 }

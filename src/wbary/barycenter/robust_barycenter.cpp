@@ -13,6 +13,7 @@
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
 #include "wbary/io/json_file.h"
+#include "wbary/io/model_directory.h"
 
 namespace wbary::barycenter {
 namespace {
@@ -211,52 +212,28 @@ nlohmann::json RobustBarycenterModel::metadata() const {
 }
 
 void RobustBarycenterModel::save(const std::string& dir) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create model directory: " + ec.message());
-  torch::serialize::OutputArchive archive, ag, at_, as;
-  g->save(ag);
-  maps->save(at_);
-  scalars->save(as);
-  archive.write("g", ag);
-  archive.write("maps", at_);
-  archive.write("scalars", as);
-  io::write_atomically(dir + "/model.pt", [&](const std::string& tmp) { archive.save_to(tmp); });
   nlohmann::json meta = metadata();
   meta["history"] = history_;
-  io::write_text_atomically(dir + "/model.json", meta.dump(1));
+  io::save_model_directory(dir,
+                           {{"g", [&](auto& a) { g->save(a); }},
+                            {"maps", [&](auto& a) { maps->save(a); }},
+                            {"scalars", [&](auto& a) { scalars->save(a); }}},
+                           meta);
 }
 
 RobustBarycenterModel RobustBarycenterModel::load(const std::string& dir, const std::string& device) {
-  const std::string meta_path = dir + "/model.json";
-  const nlohmann::json meta = io::read_json(meta_path);
-  if (meta.value("format", "") != "wbary.robust_barycenter") {
-    throw IoError(meta_path + ": not a wbary robust barycenter model (\"format\" is " +
-                  meta.value("format", std::string("missing")) + ")");
-  }
-  const int version = meta.value("format_version", -1);
-  if (version != kRobustModelFormatVersion) {
-    throw IoError(meta_path + ": robust model format version " + std::to_string(version) +
-                  ", this wbary reads version " + std::to_string(kRobustModelFormatVersion));
-  }
+  const nlohmann::json meta =
+      io::read_model_metadata(dir, {"wbary.robust_barycenter", kRobustModelFormatVersion, "robust barycenter"});
   RobustBarycenterConfig config;
   update_from_json(config, meta.at("config"));
   if (!device.empty()) config.device = device;
   RobustBarycenterModel model(meta.at("dim").get<int64_t>(), meta.at("weights").get<std::vector<double>>(),
                               meta.at("marginals").get<std::vector<std::string>>(), config);
-  const std::string pt = dir + "/model.pt";
-  try {
-    torch::serialize::InputArchive archive, ag, at_, as;
-    archive.load_from(pt);
-    archive.read("g", ag);
-    archive.read("maps", at_);
-    archive.read("scalars", as);
-    model.g->load(ag);
-    model.maps->load(at_);
-    model.scalars->load(as);
-  } catch (const c10::Error& e) {
-    throw IoError(pt + ": cannot load network weights (missing or corrupt file): " + e.what_without_backtrace());
-  }
+  io::load_model_parts(dir,
+                       {{"g", [&](auto& a) { model.g->load(a); }},
+                        {"maps", [&](auto& a) { model.maps->load(a); }},
+                        {"scalars", [&](auto& a) { model.scalars->load(a); }}},
+                       model.device());
   if (meta.contains("history")) model.history_ = meta["history"];
   return model;
 }

@@ -14,6 +14,7 @@
 #include "wbary/grid/random_shapes.h"
 #include "wbary/io/atomic_file.h"
 #include "wbary/io/json_file.h"
+#include "wbary/io/model_directory.h"
 #include "wbary/io/npy.h"
 #include "wbary/training/device.h"
 
@@ -197,35 +198,19 @@ void LearnedGridBarycenter::to(const at::Device& device) { net_->to(device); }
 at::Device LearnedGridBarycenter::device() const { return net_->parameters().front().device(); }
 
 void LearnedGridBarycenter::save(const std::string& dir) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create model directory: " + ec.message());
-  torch::serialize::OutputArchive archive;
-  net_->save(archive);
-  io::write_atomically(dir + "/model.pt", [&](const std::string& tmp) { archive.save_to(tmp); });
-  nlohmann::json meta = {{"format", "wbary.grid_unet"}, {"format_version", kGridModelFormatVersion},
-                         {"wbary_version", WBARY_VERSION}, {"net", to_json(config_)}, {"info", info_}};
-  io::write_text_atomically(dir + "/model.json", meta.dump(1));
+  const nlohmann::json meta = {{"format", "wbary.grid_unet"}, {"format_version", kGridModelFormatVersion},
+                               {"wbary_version", WBARY_VERSION}, {"net", to_json(config_)}, {"info", info_}};
+  // The network is the archive's top level (the shipped model's layout).
+  io::save_model_directory(dir, {{"", [&](auto& a) { net_->save(a); }}}, meta);
 }
 
 LearnedGridBarycenter LearnedGridBarycenter::load(const std::string& dir) {
-  const std::string meta_path = dir + "/model.json";
-  const nlohmann::json meta = io::read_json(meta_path);
-  if (meta.value("format", "") != "wbary.grid_unet") throw IoError(meta_path + ": not a wbary grid barycenter model");
-  if (meta.value("format_version", -1) != kGridModelFormatVersion) {
-    throw IoError(meta_path + ": grid model format version " + std::to_string(meta.value("format_version", -1)) +
-                  ", this wbary reads version " + std::to_string(kGridModelFormatVersion));
-  }
+  const nlohmann::json meta =
+      io::read_model_metadata(dir, {"wbary.grid_unet", kGridModelFormatVersion, "grid barycenter"});
   UNetConfig config;
   update_from_json(config, meta.at("net"));
   LearnedGridBarycenter model(config);
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(dir + "/model.pt", at::Device(at::kCPU));  // a GPU-trained model loads anywhere
-    model.net_->load(archive);
-  } catch (const c10::Error& e) {
-    throw IoError(dir + "/model.pt: cannot load network weights: " + e.what_without_backtrace());
-  }
+  io::load_model_parts(dir, {{"", [&](auto& a) { model.net_->load(a); }}}, at::Device(at::kCPU));
   model.info_ = meta.value("info", nlohmann::json::object());
   return model;
 }

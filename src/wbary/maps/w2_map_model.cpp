@@ -2,12 +2,10 @@
 
 #include <torch/serialize.h>
 
-#include <filesystem>
 
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
-#include "wbary/io/atomic_file.h"
-#include "wbary/io/json_file.h"
+#include "wbary/io/model_directory.h"
 
 namespace wbary::maps {
 namespace {
@@ -101,49 +99,23 @@ nlohmann::json W2MapModel::metadata() const {
 }
 
 void W2MapModel::save(const std::string& dir) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create model directory: " + ec.message());
-  torch::serialize::OutputArchive archive, af, ah;
-  f->save(af);
-  amortizer->save(ah);
-  archive.write("f", af);
-  archive.write("amortizer", ah);
-  io::write_atomically(dir + "/model.pt", [&](const std::string& tmp) { archive.save_to(tmp); });
   nlohmann::json meta = metadata();
   meta["history"] = history_;
-  io::write_text_atomically(dir + "/model.json", meta.dump(1));
+  io::save_model_directory(
+      dir, {{"f", [&](auto& a) { f->save(a); }}, {"amortizer", [&](auto& a) { amortizer->save(a); }}}, meta);
 }
 
 W2MapModel W2MapModel::load(const std::string& dir, const std::string& device) {
-  const std::string meta_path = dir + "/model.json";
-  const nlohmann::json meta = io::read_json(meta_path);
-  if (meta.value("format", "") != "wbary.w2_map") {
-    throw IoError(meta_path + ": not a wbary W2 map model (\"format\" is " +
-                  meta.value("format", std::string("missing")) + ")");
-  }
-  const int version = meta.value("format_version", -1);
-  if (version != kMapFormatVersion) {
-    throw IoError(meta_path + ": map format version " + std::to_string(version) + ", this wbary reads version " +
-                  std::to_string(kMapFormatVersion));
-  }
+  const nlohmann::json meta = io::read_model_metadata(dir, {"wbary.w2_map", kMapFormatVersion, "W2 map"});
   W2MapConfig config;
   update_from_json(config, meta.at("config"));
   if (!device.empty()) config.device = device;
   W2MapModel model(meta.at("dim").get<int64_t>(), meta.at("source").get<std::string>(),
                    meta.at("target").get<std::string>(), config);
-  const std::string pt = dir + "/model.pt";
-  try {
-    torch::serialize::InputArchive archive, af, ah;
-    archive.load_from(pt);
-    archive.read("f", af);
-    archive.read("amortizer", ah);
-    model.f->load(af);
-    model.amortizer->load(ah);
-    if (auto* icnn = dynamic_cast<IcnnMapPotential*>(model.f.get())) icnn->repack();
-  } catch (const c10::Error& e) {
-    throw IoError(pt + ": cannot load network weights (missing or corrupt file): " + e.what_without_backtrace());
-  }
+  io::load_model_parts(
+      dir, {{"f", [&](auto& a) { model.f->load(a); }}, {"amortizer", [&](auto& a) { model.amortizer->load(a); }}},
+      model.device());
+  if (auto* icnn = dynamic_cast<IcnnMapPotential*>(model.f.get())) icnn->repack();  // load replaced the storages
   if (meta.contains("history")) model.history_ = meta["history"];
   return model;
 }
