@@ -9,7 +9,8 @@
 #   python3, torch.utils.cmake_prefix_path).
 # WBARY_DEPS_PREFIX: a prefix holding the other dependencies where they are not
 #   installed system-wide (Eigen, CLI11, nlohmann-json, stb, LEMON, GTest,
-#   Google Benchmark, laid out as under /usr).
+#   Google Benchmark, laid out as under /usr): scripts/make_deps_prefix.sh
+#   makes one from a machine set up by scripts/setup.sh.
 # WBARY_SKIP_TIMINGS=1: build and test only.
 # Writes OUT_DIR/{setup.log, build.log, ctest.log, backtraces.txt, gpu.md, gpu_raw.log}.
 set -uo pipefail

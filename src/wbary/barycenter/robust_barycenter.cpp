@@ -6,7 +6,6 @@
 #include <torch/serialize.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/data/sampler.h"
