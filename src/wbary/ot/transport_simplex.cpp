@@ -172,11 +172,22 @@ bool TransportSimplex::find_entering_arc(double threshold) {
     const int32_t j_end = static_cast<int32_t>(std::min<int64_t>(m_, j + count));
     const double* c = cost_ + static_cast<int64_t>(i) * m_;
     const double pi_i = pi_[i];
-    for (int32_t jj = j; jj < j_end; ++jj) {
-      const double rc = c[jj] + pi_i - pi_target[jj];
-      if (rc < min) {
-        min = rc;
-        best = static_cast<int64_t>(i) * m_ + jj;
+    // Chunks of 64: a vectorised min first (the reduction clause lets the
+    // compiler use SIMD min), the arg-min only in the rare chunk that beats
+    // the running minimum. Same sums in both passes, so equality finds it.
+    for (int32_t lo = j; lo < j_end; lo += 64) {
+      const int32_t hi = std::min(j_end, lo + 64);
+      double chunk_min = std::numeric_limits<double>::infinity();
+#pragma omp simd reduction(min : chunk_min)
+      for (int32_t jj = lo; jj < hi; ++jj) chunk_min = std::min(chunk_min, c[jj] + pi_i - pi_target[jj]);
+      if (chunk_min < min) {
+        for (int32_t jj = lo; jj < hi; ++jj) {
+          const double rc = c[jj] + pi_i - pi_target[jj];
+          if (rc < min) {
+            min = rc;
+            best = static_cast<int64_t>(i) * m_ + jj;
+          }
+        }
       }
     }
     const int32_t done = j_end - j;
