@@ -81,6 +81,40 @@ TEST(Sinkhorn, ConvergesToTheExactCostAsEpsilonShrinks) {
   EXPECT_NEAR(previous, exact, 0.1 * exact);
 }
 
+// The plain log-domain iteration (POT's sinkhorn_log), written out here as
+// the reference for the solver's absorbed linear-domain blocks.
+at::Tensor log_domain_plan(const at::Tensor& a, const at::Tensor& b, const at::Tensor& C, double eps, int iterations) {
+  const at::Tensor Mr = -C / eps, loga = at::log(a / a.sum()), logb = at::log(b / b.sum());
+  at::Tensor u = at::zeros_like(a), v = at::zeros_like(b);
+  for (int it = 0; it < iterations; ++it) {
+    v = logb - at::logsumexp(Mr + u.unsqueeze(1), {0});
+    u = loga - at::logsumexp(Mr + v.unsqueeze(0), {1});
+  }
+  return at::exp(Mr + u.unsqueeze(1) + v.unsqueeze(0));
+}
+
+TEST(Sinkhorn, LinearDomainBlocksFollowTheLogDomainIterates) {
+  // Same iterates, so the same plan to round-off, from a large eps (the
+  // blocks run to their 100-iteration end) to a small one (scalings leave
+  // [1e-100, 1e100] and the solver falls back to log-domain steps).
+  const at::Tensor x = at::randn({60, 2}, at::kDouble) * 2, y = at::randn({70, 2}, at::kDouble) * 2 + 1;
+  const at::Tensor C = squared_distances(x, y);
+  const at::Tensor a = at::rand({60}, at::kDouble) + 0.1, b = at::rand({70}, at::kDouble) + 0.1;
+  for (double eps : {1.0, 0.05, 1e-3}) {
+    const SinkhornResult r = Sinkhorn({.epsilon = eps, .max_iterations = 250, .tolerance = 0}).solve(a, b, C);
+    const at::Tensor ref = log_domain_plan(a, b, C, eps, 250);
+    // Plan entries <= 1; measured differences 1e-17 .. 1e-14 (smallest eps).
+    EXPECT_LT((r.plan - ref).abs().max().item<double>(), 1e-12) << eps;
+    EXPECT_EQ(r.iterations, 250);
+  }
+  // A zero weight keeps the solve in the log domain (a / K v would be 0/0).
+  at::Tensor a0 = a.clone();
+  a0[5] = 0;
+  const SinkhornResult r0 = Sinkhorn({.epsilon = 0.05, .max_iterations = 100, .tolerance = 0}).solve(a0, b, C);
+  EXPECT_LT((r0.plan - log_domain_plan(a0, b, C, 0.05, 100)).abs().max().item<double>(), 1e-12);
+  EXPECT_EQ(r0.plan[5].abs().sum().item<double>(), 0.0);
+}
+
 TEST(Sinkhorn, TinyEpsilonStaysFinite) {
   const at::Tensor x = at::randn({20, 2}, at::kDouble) * 10, y = at::randn({20, 2}, at::kDouble) * 10;
   const SinkhornResult r = Sinkhorn({.epsilon = 1e-6, .max_iterations = 50}).solve(
