@@ -124,6 +124,31 @@ class PythonInterrupt : public wbary::training::TrainingCallback {
   bool interrupted_ = false;
 };
 
+// Trains any of wbary's solvers from Python: GIL released, a progress line on
+// stderr every `progress_every` steps (0: none), Ctrl-C as KeyboardInterrupt.
+template <typename Solver>
+void train_from_python(Solver& solver, int64_t progress_every) {
+  PythonInterrupt interrupt;
+  wbary::training::ProgressPrinter progress(std::cerr, progress_every);
+  std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
+  if (progress_every > 0) callbacks.push_back(&progress);
+  {
+    py::gil_scoped_release release;
+    solver.train(callbacks);
+  }
+  if (interrupt.interrupted()) throw py::error_already_set();  // the pending KeyboardInterrupt
+}
+
+// Runs `compute` with the GIL released (the solvers touch no Python object).
+template <typename Compute>
+auto without_gil(Compute&& compute) {
+  py::gil_scoped_release release;
+  return compute();
+}
+
+// A model's training history (JSON) as Python lists and dicts.
+py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+
 at::Tensor optional_tensor(const std::optional<Array>& a, const char* name) {
   return a ? to_tensor(*a, name, 1) : at::Tensor();
 }
@@ -143,11 +168,7 @@ PYBIND11_MODULE(wbary, m) {
       [](const Array& x, const Array& y, std::optional<Array> a, std::optional<Array> b) {
         const at::Tensor tx = to_tensor(x, "x", 2), ty = to_tensor(y, "y", 2);
         const at::Tensor ta = optional_tensor(a, "a"), tb = optional_tensor(b, "b");
-        wbary::ot::ExactTransportResult r;
-        {
-          py::gil_scoped_release release;
-          r = wbary::ot::exact_w2(tx, ty, ta, tb);
-        }
+        const auto r = without_gil([&] { return wbary::ot::exact_w2(tx, ty, ta, tb); });
         return transport_result(r);
       },
       py::arg("x"), py::arg("y"), py::arg("a") = py::none(), py::arg("b") = py::none(),
@@ -158,11 +179,7 @@ PYBIND11_MODULE(wbary, m) {
       "exact_transport",
       [](const Array& a, const Array& b, const Array& cost) {
         const at::Tensor ta = to_tensor(a, "a", 1), tb = to_tensor(b, "b", 1), tc = to_tensor(cost, "cost", 2);
-        wbary::ot::ExactTransportResult r;
-        {
-          py::gil_scoped_release release;
-          r = wbary::ot::exact_transport(ta, tb, tc);
-        }
+        const auto r = without_gil([&] { return wbary::ot::exact_transport(ta, tb, tc); });
         return transport_result(r);
       },
       py::arg("a"), py::arg("b"), py::arg("cost"),
@@ -172,11 +189,8 @@ PYBIND11_MODULE(wbary, m) {
       "sinkhorn",
       [](const Array& a, const Array& b, const Array& cost, double eps, int64_t max_iterations, double tolerance) {
         const at::Tensor ta = to_tensor(a, "a", 1), tb = to_tensor(b, "b", 1), tc = to_tensor(cost, "cost", 2);
-        wbary::ot::SinkhornResult r;
-        {
-          py::gil_scoped_release release;
-          r = wbary::ot::Sinkhorn({eps, max_iterations, tolerance}).solve(ta, tb, tc);
-        }
+        const wbary::ot::Sinkhorn solver({eps, max_iterations, tolerance});
+        const auto r = without_gil([&] { return solver.solve(ta, tb, tc); });
         py::dict d;
         d["plan"] = to_array(r.plan);
         d["cost"] = r.cost;
@@ -196,11 +210,8 @@ PYBIND11_MODULE(wbary, m) {
          double tolerance) {
         const std::vector<at::Tensor> ys = to_tensors(clouds, "clouds");
         const at::Tensor x0 = to_tensor(init, "init", 2);
-        wbary::ot::FreeSupportResult r;
-        {
-          py::gil_scoped_release release;
-          r = wbary::ot::FreeSupportBarycenter({max_iterations, tolerance}).solve(ys, {}, x0, std::move(weights));
-        }
+        const wbary::ot::FreeSupportBarycenter solver({max_iterations, tolerance});
+        const auto r = without_gil([&] { return solver.solve(ys, {}, x0, std::move(weights)); });
         return to_array(r.support);
       },
       py::arg("clouds"), py::arg("init"), py::arg("weights") = std::vector<double>{},
@@ -213,17 +224,13 @@ PYBIND11_MODULE(wbary, m) {
       [](const std::vector<Array>& images, std::vector<double> weights, double eps, int64_t max_iterations,
          double tolerance, bool sharpen) {
         const std::vector<at::Tensor> imgs = to_tensors(images, "images");
-        wbary::grid::GridBarycenterResult r;
-        {
-          py::gil_scoped_release release;
-          wbary::grid::ConvolutionalBarycenterConfig c;
-          c.epsilon = eps;
-          c.max_iterations = max_iterations;
-          c.tolerance = tolerance;
-          c.sharpen = sharpen;
-          r = wbary::grid::ConvolutionalBarycenter(c).solve(imgs, std::move(weights));
-        }
-        return to_array(r.barycenter);
+        wbary::grid::ConvolutionalBarycenterConfig c;
+        c.epsilon = eps;
+        c.max_iterations = max_iterations;
+        c.tolerance = tolerance;
+        c.sharpen = sharpen;
+        const wbary::grid::ConvolutionalBarycenter solver(c);
+        return to_array(without_gil([&] { return solver.solve(imgs, std::move(weights)).barycenter; }));
       },
       py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = 4e-3,
       py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4, py::arg("sharpen") = false,
@@ -241,18 +248,14 @@ PYBIND11_MODULE(wbary, m) {
           g.push_back({to_tensor(means[k], "means", 1), to_tensor(covariances[k], "covariances", 2)});
         }
         if (weights.empty()) weights.assign(g.size(), 1.0 / static_cast<double>(g.size()));
-        wbary::barycenter::GaussianBarycenterResult r;
-        {
-          py::gil_scoped_release release;
-          r = wbary::barycenter::GaussianBarycenter().solve(g, weights);
-        }
+        const auto r = without_gil([&] { return wbary::barycenter::GaussianBarycenter().solve(g, weights); });
         return py::make_tuple(to_array(r.barycenter.mean), to_array(r.barycenter.covariance));
       },
       py::arg("means"), py::arg("covariances"), py::arg("weights") = std::vector<double>{},
       "The W2 barycenter of Gaussians N(m_i, S_i) by the fixed point of Alvarez-Esteban et al.; returns (mean, cov).");
 
-  py::class_<wbary::barycenter::NeuralBarycenterModel>(m, "NeuralBarycenter",
-                                                         "A trained neural barycenter (wbary.fit, or `wbary fit --out DIR`)")
+  py::class_<wbary::barycenter::NeuralBarycenterModel>(
+      m, "NeuralBarycenter", "A trained neural barycenter (wbary.fit, or `wbary fit --out DIR`)")
       .def_static("load", &wbary::barycenter::NeuralBarycenterModel::load, py::arg("dir"), py::arg("device") = "",
                   "Loads OUT/model.* written by `wbary fit` or NeuralBarycenter.save.")
       .def("save", &wbary::barycenter::NeuralBarycenterModel::save, py::arg("dir"),
@@ -260,7 +263,7 @@ PYBIND11_MODULE(wbary, m) {
       .def_property_readonly(
           "history",
           [](const wbary::barycenter::NeuralBarycenterModel& model) {
-            return py::module_::import("json").attr("loads")(model.history().dump());
+            return to_python(model.history());
           },
           "Training records (losses every log_every steps), as a list of dicts.")
       .def_property_readonly("dim", &wbary::barycenter::NeuralBarycenterModel::dim)
@@ -268,36 +271,21 @@ PYBIND11_MODULE(wbary, m) {
       .def(
           "sample",
           [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t n, uint64_t seed) {
-            at::Tensor s;
-            {
-              py::gil_scoped_release release;
-              s = model.sample(n, seed);
-            }
-            return to_array(s);
+            return to_array(without_gil([&] { return model.sample(n, seed); }));
           },
           py::arg("n"), py::arg("seed") = 0, "n barycenter samples h(Z), [n, d].")
       .def(
           "push",
           [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& x) {
             const at::Tensor t = to_tensor(x, "x", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = model.push(i, t);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return model.push(i, t); }));
           },
           py::arg("i"), py::arg("x"), "Maps samples of marginal i to the barycenter (grad g_i), [n, d].")
       .def(
           "pull",
           [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& y) {
             const at::Tensor t = to_tensor(y, "y", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = model.pull(i, t);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return model.pull(i, t); }));
           },
           py::arg("i"), py::arg("y"), "Maps barycenter samples back to marginal i (grad f_i), [n, d].");
 
@@ -316,16 +304,8 @@ PYBIND11_MODULE(wbary, m) {
         wbary::barycenter::NeuralBarycenterConfig c;
         wbary::barycenter::update_from_json(c, to_json(config));
         wbary::barycenter::validate(c);
-        PythonInterrupt interrupt;
-        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
-        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
-        if (progress_every > 0) callbacks.push_back(&progress);
         wbary::barycenter::NeuralBarycenter solver(std::move(problem), c);
-        {
-          py::gil_scoped_release release;
-          solver.train(callbacks);
-        }
-        if (interrupt.interrupted()) throw py::error_already_set();  // the pending KeyboardInterrupt
+        train_from_python(solver, progress_every);
         return std::move(solver.model());
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
@@ -343,29 +323,19 @@ PYBIND11_MODULE(wbary, m) {
           "forward",
           [](const wbary::maps::W2MapModel& model, const Array& x) {
             const at::Tensor t = to_tensor(x, "x", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = model.forward(t);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return model.forward(t); }));
           },
           py::arg("x"), "T(x) = grad f(x): source samples mapped onto the target, [n, d].")
       .def(
           "inverse",
           [](const wbary::maps::W2MapModel& model, const Array& y, bool amortized) {
             const at::Tensor t = to_tensor(y, "y", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = amortized ? model.amortized_inverse(t) : model.inverse(t);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return amortized ? model.amortized_inverse(t) : model.inverse(t); }));
           },
           py::arg("y"), py::arg("amortized") = false,
           "grad f*(y): target samples mapped back (the fine-tuned conjugate; amortized=True: the network alone).")
       .def_property_readonly("history", [](const wbary::maps::W2MapModel& model) {
-        return py::module_::import("json").attr("loads")(model.history().dump());
+        return to_python(model.history());
       });
 
   m.def(
@@ -377,16 +347,8 @@ PYBIND11_MODULE(wbary, m) {
         wbary::maps::W2MapConfig c;
         wbary::maps::update_from_json(c, to_json(config));
         c.validate();
-        PythonInterrupt interrupt;
-        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
-        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
-        if (progress_every > 0) callbacks.push_back(&progress);
         wbary::maps::W2Map solver(std::move(problem), c);
-        {
-          py::gil_scoped_release release;
-          solver.train(callbacks);
-        }
-        if (interrupt.interrupted()) throw py::error_already_set();
+        train_from_python(solver, progress_every);
         return std::move(solver.model());
       },
       py::arg("source"), py::arg("target"), py::arg("config") = py::none(), py::arg("progress_every") = 0,
@@ -399,11 +361,7 @@ PYBIND11_MODULE(wbary, m) {
       .def(
           "sample",
           [](const RobustResult& r, int64_t n, uint64_t seed) {
-            wbary::barycenter::RobustBarycenterModel::Samples out;
-            {
-              py::gil_scoped_release release;
-              out = r.model.sample(r.marginals, n, seed);
-            }
+            const auto out = without_gil([&] { return r.model.sample(r.marginals, n, seed); });
             return py::make_tuple(to_array(out.points), to_array(out.origin.to(at::kDouble)), out.acceptance_rate);
           },
           py::arg("n"), py::arg("seed") = 0,
@@ -413,30 +371,20 @@ PYBIND11_MODULE(wbary, m) {
           "push",
           [](const RobustResult& r, int64_t k, const Array& x, uint64_t seed) {
             const at::Tensor t = to_tensor(x, "x", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = r.model.push(k, t, seed);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return r.model.push(k, t, seed); }));
           },
           py::arg("k"), py::arg("x"), py::arg("seed") = 0, "T_k(x): samples of input k mapped to the barycenter.")
       .def(
           "acceptance_weight",
           [](const RobustResult& r, int64_t k, const Array& x, uint64_t seed) {
             const at::Tensor t = to_tensor(x, "x", 2);
-            at::Tensor out;
-            {
-              py::gil_scoped_release release;
-              out = r.model.acceptance_weight(k, t, seed);
-            }
-            return to_array(out);
+            return to_array(without_gil([&] { return r.model.acceptance_weight(k, t, seed); }));
           },
           py::arg("k"), py::arg("x"), py::arg("seed") = 0,
           "The density ratio w_k(x) the robust barycenter keeps of input k (small on outliers).")
       .def("save", [](const RobustResult& r, const std::string& dir) { r.model.save(dir); }, py::arg("dir"))
       .def_property_readonly("history", [](const RobustResult& r) {
-        return py::module_::import("json").attr("loads")(r.model.history().dump());
+        return to_python(r.model.history());
       });
 
   m.def(
@@ -454,17 +402,9 @@ PYBIND11_MODULE(wbary, m) {
         wbary::barycenter::RobustBarycenterConfig c;
         wbary::barycenter::update_from_json(c, to_json(config));
         c.validate();
-        PythonInterrupt interrupt;
-        wbary::training::ProgressPrinter progress(std::cerr, progress_every);
-        std::vector<wbary::training::TrainingCallback*> callbacks = {&interrupt};
-        if (progress_every > 0) callbacks.push_back(&progress);
         const auto samplers = problem.base.marginals;
         wbary::barycenter::RobustBarycenter solver(std::move(problem), c);
-        {
-          py::gil_scoped_release release;
-          solver.train(callbacks);
-        }
-        if (interrupt.interrupted()) throw py::error_already_set();
+        train_from_python(solver, progress_every);
         return RobustResult{std::move(solver.model()), samplers};
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
@@ -479,12 +419,8 @@ PYBIND11_MODULE(wbary, m) {
         const std::string dir = model_dir.empty() ? wbary::grid::shipped_grid_model_dir() : model_dir;
         if (dir.empty()) throw wbary::IoError("grid_predict: no model given and the shipped model is missing");
         if (weights.empty()) weights.assign(imgs.size(), 1.0 / static_cast<double>(imgs.size()));
-        at::Tensor out;
-        {
-          py::gil_scoped_release release;
-          out = wbary::grid::LearnedGridBarycenter::load(dir).predict(imgs, weights);
-        }
-        return to_array(out);
+        const auto model = wbary::grid::LearnedGridBarycenter::load(dir);
+        return to_array(without_gil([&] { return model.predict(imgs, weights); }));
       },
       py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("model") = "",
       "Barycenter of 2-D images predicted by the trained U-Net (default: the shipped 64x64 model).");
