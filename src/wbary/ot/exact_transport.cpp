@@ -63,26 +63,35 @@ int64_t integer_scale(const std::vector<double>& a, const std::vector<double>& b
   return uniform ? std::max<int64_t>(1, scale / nm) * nm : scale;
 }
 
-at::Tensor checked_cost(const at::Tensor& cost_in) {
-  at::Tensor cost = cost_in.to(at::kDouble).contiguous();
+// The cost as a contiguous float64 matrix, checked, with max |C_ij| (the
+// certificate's scale), from the one min/max pass the check makes anyway.
+struct CheckedCost {
+  at::Tensor matrix;
+  double max_abs = 0;
+};
+
+CheckedCost checked_cost(const at::Tensor& cost_in) {
+  CheckedCost c{cost_in.to(at::kDouble).contiguous()};
+  const at::Tensor& cost = c.matrix;
   if (cost.dim() != 2 || cost.size(0) == 0 || cost.size(1) == 0) {
     throw InvalidArgument("exact transport: empty measure (cost matrix must be [n >= 1, m >= 1])");
   }
   // max and min propagate NaN and reach any Inf, without an [n, m] mask.
-  if (!std::isfinite(cost.max().item<double>()) || !std::isfinite(cost.min().item<double>())) {
-    throw InvalidArgument("exact transport: cost has NaN/Inf");
-  }
+  const double hi = cost.max().item<double>(), lo = cost.min().item<double>();
+  if (!std::isfinite(hi) || !std::isfinite(lo)) throw InvalidArgument("exact transport: cost has NaN/Inf");
   if (cost.size(0) * cost.size(1) > std::numeric_limits<int>::max()) {
     throw InvalidArgument("exact transport: " + std::to_string(cost.size(0)) + " x " + std::to_string(cost.size(1)) +
                           " is more than 2^31 arcs; use Sinkhorn (--eps) at this size");
   }
-  return cost;
+  c.max_abs = std::max(hi, -lo);
+  return c;
 }
 
 // Cost of the plan, and the certificate: reduced costs C_ij - u_i - v_j >= 0
 // with the solver's potentials, and the duality gap after repairing them.
-void certify(const at::Tensor& cost, const std::vector<double>& a, const std::vector<double>& b,
+void certify(const CheckedCost& checked, const std::vector<double>& a, const std::vector<double>& b,
              const std::vector<double>& u, const std::vector<double>& v, ExactTransportResult& r) {
+  const at::Tensor& cost = checked.matrix;
   const int64_t n = cost.size(0), m = cost.size(1);
   const double* c = cost.data_ptr<double>();
   double total = 0;
@@ -100,8 +109,7 @@ void certify(const at::Tensor& cost, const std::vector<double>& a, const std::ve
   for (int64_t j = 0; j < m; ++j) dual += b[j] * v[j];
   r.min_reduced_cost = min_rc;
   r.duality_gap = total - dual;
-  const double max_cost = std::max(cost.max().item<double>(), -cost.min().item<double>());
-  const double tolerance = 1e-12 * std::max(1.0, max_cost) * static_cast<double>(n + m);
+  const double tolerance = 1e-12 * std::max(1.0, checked.max_abs) * static_cast<double>(n + m);
   r.optimal = min_rc >= -tolerance;
   r.status = r.optimal ? "optimal" : "not certified";
 }
@@ -141,7 +149,8 @@ ExactTransportSequence::ExactTransportSequence(ExactTransportSequence&&) noexcep
 
 ExactTransportResult ExactTransportSequence::solve(const at::Tensor& cost_in, const std::vector<int32_t>& row_order,
                                                    const std::vector<int32_t>& col_order) {
-  const at::Tensor cost = checked_cost(cost_in);
+  const CheckedCost checked = checked_cost(cost_in);
+  const at::Tensor& cost = checked.matrix;
   if (cost.size(0) != n_ || cost.size(1) != m_) {
     throw InvalidArgument("exact transport: cost is " + std::to_string(cost.size(0)) + " x " +
                           std::to_string(cost.size(1)) + ", expected " + std::to_string(n_) + " x " +
@@ -198,22 +207,24 @@ ExactTransportResult ExactTransportSequence::solve(const at::Tensor& cost_in, co
       u[i] = best;
     }
   }
-  certify(cost, a_, b_, u, v, r);
+  certify(checked, a_, b_, u, v, r);
   return r;
 }
 
 ExactTransportResult exact_transport(const at::Tensor& a, const at::Tensor& b, const at::Tensor& cost,
                                      const std::vector<int32_t>& row_order, const std::vector<int32_t>& col_order) {
-  const at::Tensor c = checked_cost(cost);
-  if (a.numel() != c.size(0) || b.numel() != c.size(1)) {
+  // Only the shape here: solve() checks the values, once.
+  if (cost.dim() == 2 && (a.numel() != cost.size(0) || b.numel() != cost.size(1))) {
     throw InvalidArgument("exact transport: " + std::to_string(a.numel()) + " x " + std::to_string(b.numel()) +
-                          " weights for a " + std::to_string(c.size(0)) + " x " + std::to_string(c.size(1)) + " cost");
+                          " weights for a " + std::to_string(cost.size(0)) + " x " + std::to_string(cost.size(1)) +
+                          " cost");
   }
-  return ExactTransportSequence(a, b).solve(c, row_order, col_order);
+  return ExactTransportSequence(a, b).solve(cost, row_order, col_order);
 }
 
 ExactTransportResult exact_transport_lemon(const at::Tensor& a_in, const at::Tensor& b_in, const at::Tensor& cost_in) {
-  const at::Tensor cost = checked_cost(cost_in);
+  const CheckedCost checked = checked_cost(cost_in);
+  const at::Tensor& cost = checked.matrix;
   const int64_t n = cost.size(0), m = cost.size(1);
   const std::vector<double> a = checked_weights(a_in, n, "source weights");
   const std::vector<double> b = checked_weights(b_in, m, "target weights");
@@ -253,7 +264,7 @@ ExactTransportResult exact_transport_lemon(const at::Tensor& a_in, const at::Ten
   std::vector<double> u(n), v(m);
   for (int64_t i = 0; i < n; ++i) u[i] = -simplex.potential(g.source_node(static_cast<int>(i)));
   for (int64_t j = 0; j < m; ++j) v[j] = simplex.potential(g.target_node(static_cast<int>(j)));
-  certify(cost, a, b, u, v, r);
+  certify(checked, a, b, u, v, r);
   return r;
 }
 
