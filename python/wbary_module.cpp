@@ -221,21 +221,24 @@ PYBIND11_MODULE(wbary, m) {
 
   m.def(
       "convolutional_barycenter",
-      [](const std::vector<Array>& images, std::vector<double> weights, double eps, int64_t max_iterations,
-         double tolerance, bool sharpen) {
+      [](const std::vector<Array>& images, std::vector<double> weights, std::optional<double> eps, double blur_px,
+         int64_t max_iterations, double tolerance, bool sharpen) {
         const std::vector<at::Tensor> imgs = to_tensors(images, "images");
         wbary::grid::ConvolutionalBarycenterConfig c;
-        c.epsilon = eps;
+        if (eps && !(*eps > 0)) throw wbary::InvalidArgument("eps: got " + std::to_string(*eps) + ", expected > 0");
+        c.epsilon = eps.value_or(0);
+        c.blur_pixels = blur_px;
         c.max_iterations = max_iterations;
         c.tolerance = tolerance;
         c.sharpen = sharpen;
         const wbary::grid::ConvolutionalBarycenter solver(c);
         return to_array(without_gil([&] { return solver.solve(imgs, std::move(weights)).barycenter; }));
       },
-      py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = 4e-3,
-      py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4, py::arg("sharpen") = false,
-      "Convolutional (entropic) barycenter of 2-D images or 3-D volumes (Solomon et al. 2015), POT's grid "
-      "convention: eps is convolutional_barycenter2d's reg.");
+      py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = py::none(),
+      py::arg("blur_px") = 2.0, py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4,
+      py::arg("sharpen") = false,
+      "Convolutional (entropic) barycenter of 2-D images or 3-D volumes (Solomon et al. 2015). The kernel is a "
+      "Gaussian of blur_px pixels; eps instead selects POT's grid convention (convolutional_barycenter2d's reg).");
 
   m.def(
       "gaussian_barycenter",

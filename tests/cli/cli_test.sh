@@ -51,6 +51,19 @@ PYEOF
   && ok || bad "fit gaussian specs"
 "$WBARY" eval --model "$T/g" --n 2000 | grep -q bw2_uvp_push && ok || bad "eval gaussian"
 "$WBARY" eval --model "$T/g" --n 500 --reference "$T/s.npy" | grep -q bw2_uvp_generator && ok || bad "eval reference"
+# Non-Gaussian 2-D inputs: scored against the exact discrete barycenter, in the
+# report and by `eval --reference exact`; no empty evaluation block anywhere.
+$PY -c "
+import json; e=json.load(open('$T/run/report.json'))['evaluation']
+assert e['samples']==2000 and 0<e['sampling_floor']<e['uvp_generator'] and len(e['uvp_push_each'])==2, e" \
+  && ok || bad "fit on 2-D clouds: no exact-barycenter evaluation in report.json"
+"$WBARY" eval --model "$T/run" --reference exact --exact-samples 300 | $PY -c "
+import json,sys; e=json.load(sys.stdin); assert e['samples']==300 and 'optimal plan' in e['reference'], e" \
+  && ok || bad "eval --reference exact"
+"$WBARY" fit -m mixture:dim=4,k=3 -m normal:dim=4 --iterations 5 --batch-size 20 --out "$T/mix4" -q 2>"$T/mix4.err" && \
+  $PY -c "import json; assert 'evaluation' not in json.load(open('$T/mix4/report.json'))" \
+  && ! grep -q "evaluation" "$T/mix4.err" && ok || bad "4-D mixture: an evaluation block without an evaluation"
+expect_error "eval exact 4-D" "up to 3-D" "$WBARY" eval --model "$T/mix4" --reference exact
 "$WBARY" gaussian -m gaussian:dim=1,seed=1 -m gaussian:dim=1,seed=2 --weights 0.25,0.75 | grep -q '"converged": true' \
   && ok || bad "gaussian"
 
@@ -106,6 +119,14 @@ import numpy as np
 H=lambda p: -(p[p>0]*np.log(p[p>0])).sum()
 s,u=np.load('$T/gs.npy'),np.load('$T/gu.npy'); assert abs(s.sum()-1)<1e-3 and H(s)<H(u), (H(s),H(u))" \
   && ok || bad "grid --sharpen lowers the entropy"
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --out "$T/gd.npy" 2>"$T/gd.err" && grep -q "kernel of 2 px" "$T/gd.err" \
+  && ok || bad "grid-barycenter does not report its default 2 px blur: $(cat "$T/gd.err")"
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --blur-px 3 --out "$T/gp.npy" -q && \
+  "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps "$(awk 'BEGIN{printf "%.17g", 2*9/31/31}')" --out "$T/ge.npy" -q && \
+  $PY -c "import numpy as np; assert np.abs(np.load('$T/gp.npy')-np.load('$T/ge.npy')).max()<1e-9" \
+  && ok || bad "--blur-px 3 on 32 px differs from --eps 2*(3/31)^2"
+expect_error "grid blur and eps" "--eps" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --blur-px 2 --eps 0.01 --out "$T/x22.png"
+expect_error "grid blur" "--blur-px" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --blur-px 0 --out "$T/x23.png"
 expect_error "grid sizes" "expected [32, 32]" "$WBARY" grid-barycenter "$T/a.png" "$T/small.png" --out "$T/x20.png"
 expect_error "grid eps" "--eps" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0 --out "$T/x21.png"
 expect_error "grid missing" "nope.png" "$WBARY" grid-barycenter "$T/a.png" "$T/nope.png" --out "$T/x22.png"
@@ -182,7 +203,7 @@ expect_error "map dimension mismatch" "has dimension 3" "$WBARY" map fit --sourc
 expect_error "map missing file" "nope.npy" "$WBARY" map fit --source "$T/nope.npy" --target "$T/ring.npy" --out "$T/m2"
 expect_error "map regression without solver" "needs --conjugate" "$WBARY" map fit --source normal:dim=2 --target normal:dim=2 \
   --conjugate none --out "$T/m3"
-expect_error "map pull dimension" "expected 2" "$WBARY" map pull --model "$T/map" --in "$T/three.npy" --out "$T/m4.npy"
+expect_error "map pull dimension" "expected 2" "$WBARY" map pull --model "$T/map" --in "$T/three.npy" --out "$T/mix4.npy"
 expect_error "map missing model" "model.json" "$WBARY" map push --model "$T/none" --in "$T/ring.npy" --out "$T/m5.npy"
 expect_error "map NWB model" "not a wbary W2 map" "$WBARY" map push --model "$T/run" --in "$T/ring.npy" --out "$T/m6.npy"
 expect_error "map diverging run" "diverged" "$WBARY" map fit --source normal:dim=2 --target gaussian:dim=2,shift=1000 \

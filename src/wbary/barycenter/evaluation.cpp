@@ -1,7 +1,10 @@
 #include "wbary/barycenter/evaluation.h"
 
 #include "wbary/barycenter/gaussian_barycenter.h"
+#include "wbary/error.h"
 #include "wbary/metrics/gaussian.h"
+#include "wbary/ot/exact_transport.h"
+#include "wbary/ot/free_support_barycenter.h"
 
 namespace wbary::barycenter {
 
@@ -26,6 +29,78 @@ std::optional<GaussianEvaluation> evaluate_gaussian(const NeuralBarycenterModel&
     at::Generator gen = data::make_generator(data::derive_seed(seed, 0xe7a1, i));
     const at::Tensor x = problem.marginals[i]->sample(n, gen);
     const double uvp = metrics::bw2_uvp(model.push(static_cast<int64_t>(i), x), *exact);
+    e.uvp_push_each.push_back(uvp);
+    e.uvp_push += problem.weights[i] * uvp;
+  }
+  return e;
+}
+
+std::pair<at::Tensor, at::Tensor> discrete_barycenter(const std::vector<at::Tensor>& clouds,
+                                                      const std::vector<double>& weights, std::string* method) {
+  if (clouds.size() != weights.size() || clouds.empty()) {
+    throw InvalidArgument("discrete barycenter: " + std::to_string(clouds.size()) + " clouds and " +
+                          std::to_string(weights.size()) + " weights, expected one weight per cloud");
+  }
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  if (clouds.size() == 1) {
+    if (method) *method = "the input itself";
+    return {clouds[0].to(at::kDouble), at::full({clouds[0].size(0)}, 1.0 / clouds[0].size(0), f64)};
+  }
+  if (clouds.size() == 2) {
+    // The W2 barycenter of two measures is McCann's interpolant along their
+    // optimal plan: every pair (x_i, y_j) of mass P_ij sits at a_1 x_i + a_2 y_j.
+    const at::Tensor x = clouds[0].to(at::kDouble), y = clouds[1].to(at::kDouble);
+    const ot::ExactTransportResult r = ot::exact_w2(x, y);
+    if (!r.optimal) throw InvalidArgument("discrete barycenter: the exact transport was not certified (" + r.status + ")");
+    std::vector<int64_t> rows, cols;
+    std::vector<double> mass;
+    for (const auto& e : r.plan) {
+      rows.push_back(e.i);
+      cols.push_back(e.j);
+      mass.push_back(e.mass);
+    }
+    const at::Tensor pts = weights[0] * x.index_select(0, at::tensor(rows, at::kLong)) +
+                           weights[1] * y.index_select(0, at::tensor(cols, at::kLong));
+    if (method) *method = "displacement interpolation of the optimal plan (exact)";
+    const at::Tensor m = at::tensor(mass, f64);
+    return {pts, m / m.sum()};
+  }
+  std::vector<at::Tensor> c64;
+  for (const auto& c : clouds) c64.push_back(c.to(at::kDouble));
+  const ot::FreeSupportResult r = ot::FreeSupportBarycenter().solve(c64, {}, c64[0], weights);
+  if (method) *method = "free-support barycenter (Cuturi & Doucet 2014, exact LP steps; a local optimum)";
+  return {r.support, at::full({r.support.size(0)}, 1.0 / r.support.size(0), f64)};
+}
+
+double w2_uvp(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_mass, const at::Tensor& x_mass) {
+  const at::Tensor yd = y.to(at::kDouble), m = y_mass.to(at::kDouble);
+  const at::Tensor mean = (m.unsqueeze(1) * yd).sum(0);
+  const double variance = (m * (yd - mean).square().sum(1)).sum().item<double>();
+  const at::Tensor xm = x_mass.defined() ? x_mass.to(at::kDouble) : at::full({x.size(0)}, 1.0 / x.size(0), m.options());
+  const ot::ExactTransportResult r = ot::exact_w2(x.to(at::kDouble), yd, xm, m);
+  if (!r.optimal) throw InvalidArgument("UVP: the exact transport was not certified (" + r.status + ")");
+  return 100 * r.cost / variance;
+}
+
+std::optional<DiscreteEvaluation> evaluate_discrete(const NeuralBarycenterModel& model, const BarycenterProblem& problem,
+                                                    int64_t n, uint64_t seed, int64_t max_dim) {
+  if (problem.dim() > max_dim) return std::nullopt;
+  // Two independent n-samples of every marginal: A makes the reference, B is
+  // pushed through grad g_i and makes the second exact barycenter (the floor).
+  std::vector<at::Tensor> a, b;
+  for (size_t i = 0; i < problem.size(); ++i) {
+    at::Generator gen = data::make_generator(data::derive_seed(seed, 0xd15c, i));
+    a.push_back(problem.marginals[i]->sample(n, gen).to(at::kDouble));
+    b.push_back(problem.marginals[i]->sample(n, gen).to(at::kDouble));
+  }
+  DiscreteEvaluation e;
+  e.samples = n;
+  const auto [exact, mass] = discrete_barycenter(a, problem.weights, &e.reference);
+  const auto [other, other_mass] = discrete_barycenter(b, problem.weights);
+  e.sampling_floor = w2_uvp(other, exact, mass, other_mass);
+  e.uvp_generator = w2_uvp(model.sample(n, seed), exact, mass);
+  for (size_t i = 0; i < problem.size(); ++i) {
+    const double uvp = w2_uvp(model.push(static_cast<int64_t>(i), b[i]), exact, mass);
     e.uvp_push_each.push_back(uvp);
     e.uvp_push += problem.weights[i] * uvp;
   }

@@ -17,16 +17,21 @@ void register_eval(CLI::App& app) {
   struct Options {
     std::string model, reference;
     int64_t n = 10000;
+    int64_t n_exact = 2000;
     uint64_t seed = 1;
     int threads = 0;
     std::string device = "cpu";
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "eval", "BW2-UVP (Fan et al. eq. 11) of a model: against the exact barycenter when its marginals are Gaussian "
-              "specs, or against the Gaussian fit of --reference samples");
+      "eval", "Accuracy of a model: BW2-UVP (Fan et al. eq. 11) against the exact barycenter when its marginals are "
+              "Gaussian specs; UVP against the exact discrete barycenter of samples in 2-D/3-D; or BW2-UVP against "
+              "the Gaussian fit of --reference samples");
   cmd->add_option("--model", o->model, "model directory written by `wbary fit`")->required();
-  cmd->add_option("--reference", o->reference, "reference barycenter samples (.npy/.csv)");
+  cmd->add_option("--reference", o->reference,
+                  "reference barycenter samples (.npy/.csv), or `exact`: the exact discrete barycenter of the "
+                  "marginals' samples (2-D/3-D; the default there when the marginals are not Gaussian)");
+  cmd->add_option("--exact-samples", o->n_exact, "points of the exact discrete barycenter")->capture_default_str();
   cmd->add_option("--n", o->n, "samples per estimate (the paper: 10000)")->capture_default_str();
   cmd->add_option("--seed", o->seed)->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
@@ -35,7 +40,20 @@ void register_eval(CLI::App& app) {
     set_threads(o->threads);
     auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
     nlohmann::json out = nlohmann::json::object();
-    if (!o->reference.empty()) {
+    barycenter::BarycenterProblem problem;
+    for (const auto& s : model.marginal_specs()) {
+      problem.specs.push_back(s);
+      problem.marginals.push_back(data::make_sampler(s));
+    }
+    problem.weights = model.weights();
+    problem.validate();
+    if (o->reference == "exact") {
+      out = evaluate_against_exact(model, problem, o->n_exact, o->seed);
+      if (out.empty()) {
+        throw InvalidArgument("eval --reference exact: the model is " + std::to_string(model.dim()) +
+                              "-dimensional; the exact discrete barycenter is computed up to 3-D");
+      }
+    } else if (!o->reference.empty()) {
       const at::Tensor ref = data::read_points(o->reference);
       if (ref.size(1) != model.dim()) {
         throw InvalidArgument(o->reference + ": dimension " + std::to_string(ref.size(1)) + ", expected " +
@@ -45,17 +63,10 @@ void register_eval(CLI::App& app) {
       out["reference"] = o->reference;
       out["bw2_uvp_generator"] = metrics::bw2_uvp(model.sample(o->n, o->seed), moments);
     } else {
-      barycenter::BarycenterProblem problem;
-      for (const auto& s : model.marginal_specs()) {
-        problem.specs.push_back(s);
-        problem.marginals.push_back(data::make_sampler(s));
-      }
-      problem.weights = model.weights();
-      problem.validate();
-      out = evaluate_model(model, problem, o->n, o->seed);
+      out = evaluate_model(model, problem, o->n, o->seed, o->n_exact);
       if (out.empty()) {
-        throw InvalidArgument("eval: the model's marginals are not all Gaussian, so no exact barycenter is known; "
-                              "pass --reference samples.npy");
+        throw InvalidArgument("eval: the model's marginals are neither all Gaussian nor 2-D/3-D, so no exact "
+                              "barycenter is known; pass --reference samples.npy");
       }
     }
     std::cout << out.dump(2) << "\n";

@@ -1,18 +1,46 @@
 #include "wbary/cli/evaluation.h"
 
+#include <iomanip>
+#include <sstream>
+
 #include "wbary/barycenter/evaluation.h"
 #include "wbary/cli/common.h"
 #include "wbary/io/scatter_plot.h"
 
 namespace wbary::cli {
+nlohmann::json evaluate_against_exact(const barycenter::NeuralBarycenterModel& model,
+                                      const barycenter::BarycenterProblem& problem, int64_t n_exact, uint64_t seed) {
+  auto d = barycenter::evaluate_discrete(model, problem, n_exact, seed);
+  if (!d) return nlohmann::json::object();
+  return {{"reference", d->reference},        {"samples", d->samples},
+          {"uvp_generator", d->uvp_generator}, {"uvp_push", d->uvp_push},
+          {"uvp_push_each", d->uvp_push_each}, {"sampling_floor", d->sampling_floor}};
+}
+
 nlohmann::json evaluate_model(const barycenter::NeuralBarycenterModel& model,
-                              const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed) {
-  auto e = barycenter::evaluate_gaussian(model, problem, n, seed);
-  if (!e) return nlohmann::json::object();
-  return {{"bw2_uvp_generator", e->uvp_generator},
-          {"bw2_uvp_push", e->uvp_push},
-          {"bw2_uvp_push_each", e->uvp_push_each},
-          {"samples", n}};
+                              const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed, int64_t n_exact) {
+  if (auto e = barycenter::evaluate_gaussian(model, problem, n, seed)) {
+    return {{"bw2_uvp_generator", e->uvp_generator},
+            {"bw2_uvp_push", e->uvp_push},
+            {"bw2_uvp_push_each", e->uvp_push_each},
+            {"samples", n}};
+  }
+  if (n_exact > 0) return evaluate_against_exact(model, problem, n_exact, seed);
+  return nlohmann::json::object();
+}
+
+std::string evaluation_summary(const nlohmann::json& e) {
+  const bool gaussian = e.contains("bw2_uvp_generator");
+  const std::string prefix = gaussian ? "bw2_" : "";
+  std::ostringstream out;
+  out << std::setprecision(3) << "h#eta " << e.at(prefix + "uvp_generator").get<double>() << " %, grad g_i#mu_i ";
+  const auto& each = e.at(prefix + "uvp_push_each");
+  for (size_t i = 0; i < each.size(); ++i) out << (i ? " / " : "") << each[i].get<double>();
+  out << " % (" << (gaussian ? "BW2-UVP against the exact Gaussian barycenter, " : "UVP against the exact barycenter, ")
+      << e.at("samples").get<int64_t>() << " samples";
+  if (!gaussian) out << "; sampling floor " << e.at("sampling_floor").get<double>() << " %";
+  out << ")";
+  return out.str();
 }
 
 void plot_2d(const barycenter::NeuralBarycenterModel& model, const barycenter::BarycenterProblem& problem,

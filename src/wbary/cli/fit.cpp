@@ -28,6 +28,7 @@ struct FitOptions {
   int64_t checkpoint_every = 1000;
   int64_t eval_every = 0;
   int64_t eval_samples = 10000;
+  int64_t eval_exact_samples = 2000;
   int64_t progress_every = 100;
   int64_t samples = 2000;
   bool quiet = false;
@@ -51,12 +52,12 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   cmd->add_option("--adam-beta2", c.adam_beta2)->group(g)->capture_default_str();
   cmd->add_option("--lr-decay-every", c.lr_decay_every, "multiply learning rates by --lr-decay every k steps")->group(g)->capture_default_str();
   cmd->add_option("--lr-decay", c.lr_decay)->group(g)->capture_default_str();
-  cmd->add_option("--f-convexity", c.f_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("clamp");
-  cmd->add_option("--g-convexity", c.g_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("penalty");
+  cmd->add_option("--f-convexity", c.f_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("clamp")->option_text("TEXT=clamp");
+  cmd->add_option("--g-convexity", c.g_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("penalty")->option_text("TEXT=penalty");
   cmd->add_option("--convexity-penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")->group(g)->capture_default_str();
   const std::map<std::string, barycenter::Engine> engines = {{"fused", barycenter::Engine::kFused},
                                                              {"autograd", barycenter::Engine::kAutograd}};
-  cmd->add_option("--engine", c.engine, "fused (closed-form derivatives) | autograd (reference)")->transform(CLI::CheckedTransformer(engines))->group(g)->default_str("fused");
+  cmd->add_option("--engine", c.engine, "fused (closed-form derivatives) | autograd (reference)")->transform(CLI::CheckedTransformer(engines))->group(g)->default_str("fused")->option_text("TEXT=fused");
   cmd->add_option("--seed", c.seed, "seeds networks, batches and latents")->group(g)->capture_default_str();
   cmd->add_option("--dtype", c.dtype, "float32 | float64")->group(g)->capture_default_str();
   cmd->add_option("--device", c.device, "cpu | cuda | cuda:N")->group(g)->capture_default_str();
@@ -64,7 +65,7 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   auto n = "Networks";
   cmd->add_option("--hidden-layers", c.potential.hidden_layers, "ICNN hidden layers (f_i, g_i)")->group(n)->capture_default_str();
   cmd->add_option("--width", c.potential.width, "ICNN width; 0 = max(2d, 32)")->group(n)->capture_default_str();
-  cmd->add_option("--activation", c.potential.activation, "ICNN activation: celu | prelu")->transform(CLI::CheckedTransformer(activations))->group(n)->default_str("celu");
+  cmd->add_option("--activation", c.potential.activation, "ICNN activation: celu | prelu")->transform(CLI::CheckedTransformer(activations))->group(n)->default_str("celu")->option_text("TEXT=celu");
   cmd->add_option("--square-first-layer", c.potential.square_first_layer, "square the first ICNN layer")->group(n)->capture_default_str();
   cmd->add_option("--quadratic-skip", c.potential.quadratic_skip, "add (a.x + c)^2 to the ICNN")->group(n)->capture_default_str();
   cmd->add_option("--generator-layers", c.generator.hidden_layers, "hidden Linear+BN+PReLU blocks of h")->group(n)->capture_default_str();
@@ -87,7 +88,9 @@ void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, co
   report["training_seconds"] = s.elapsed_seconds;
   report["final"] = nlohmann::json::object();
   for (const auto& [name, value] : s.last.losses) report["final"][name] = value;
-  report["evaluation"] = evaluate_model(model, solver.problem(), o.eval_samples, model.config().seed + 2);
+  const nlohmann::json evaluation =
+      evaluate_model(model, solver.problem(), o.eval_samples, model.config().seed + 2, o.eval_exact_samples);
+  if (!evaluation.empty()) report["evaluation"] = evaluation;
   report["outputs"] = {{"model", o.out + "/model.pt"}, {"samples", o.out + "/samples.npy"}};
   if (model.dim() == 2) {
     plot_2d(model, solver.problem(), o.out + "/plot.png", o.samples);
@@ -97,7 +100,7 @@ void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, co
   if (!o.quiet) {
     std::cerr << "wrote " << o.out << "/{model.pt, model.json, samples.npy, report.json"
               << (model.dim() == 2 ? ", plot.png" : "") << "}\n";
-    std::cerr << "evaluation: " << report["evaluation"].dump() << "\n";
+    if (!evaluation.empty()) std::cerr << "evaluation: " << evaluation_summary(evaluation) << "\n";
   }
 }
 
@@ -144,7 +147,8 @@ void run_fit(FitOptions& o) {
                              [&] { solver.save_checkpoint(checkpoint); });
   std::vector<training::TrainingCallback*> callbacks = standard.list();
   training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
-    nlohmann::json e = evaluate_model(solver.model(), solver.problem(), o.eval_samples, info.step);
+    nlohmann::json e =
+        evaluate_model(solver.model(), solver.problem(), o.eval_samples, info.step, o.eval_exact_samples);
     if (e.empty()) return false;
     e["step"] = info.step;
     e["elapsed_seconds"] = info.elapsed_seconds;
@@ -193,8 +197,11 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = automatic (all cores, or 1 for small networks)")->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds of training (0 = none)");
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "write OUT/checkpoint.pt every k steps")->capture_default_str();
-  cmd->add_option("--eval-every", o->eval_every, "evaluate BW2-UVP every k steps (Gaussian marginals)")->capture_default_str();
+  cmd->add_option("--eval-every", o->eval_every, "evaluate every k steps (BW2-UVP for Gaussian marginals, UVP against the exact barycenter in 2-D/3-D)")->capture_default_str();
   cmd->add_option("--eval-samples", o->eval_samples, "samples per evaluation (the paper: 10000)")->capture_default_str();
+  cmd->add_option("--eval-exact-samples", o->eval_exact_samples,
+                  "2-D/3-D non-Gaussian inputs: points of the exact discrete barycenter the model is scored "
+                  "against at the end (0 = no evaluation)")->capture_default_str();
   cmd->add_option("--progress-every", o->progress_every, "progress line every k steps")->capture_default_str();
   cmd->add_option("--samples", o->samples, "barycenter samples written to OUT/samples.npy")->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no progress output");

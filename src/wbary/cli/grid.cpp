@@ -1,5 +1,6 @@
 // `wbary grid-barycenter`: convolutional (entropic) barycenter of images or
 // volumes (Solomon et al. 2015), and interpolation strips between two inputs.
+#include <cmath>
 #include <iostream>
 
 #include "wbary/cli/common.h"
@@ -43,7 +44,7 @@ void register_grid(CLI::App& app) {
     std::vector<std::string> inputs;
     std::string weights, out;
     int64_t steps = 0;
-    bool invert = false;
+    bool invert = false, quiet = false;
     int threads = 0;
     grid::ConvolutionalBarycenterConfig config;
   };
@@ -52,20 +53,30 @@ void register_grid(CLI::App& app) {
       "grid-barycenter", "Entropic barycenter of images (PNG) or volumes (.npy) on a grid (Solomon et al. 2015)");
   cmd->add_option("inputs", o->inputs, "input images (.png: dark = mass) or 2-D/3-D .npy densities")->required();
   cmd->add_option("--weights", o->weights, "barycentric weights, e.g. 0.2,0.3,0.5 (default uniform; normalised)");
+  auto* blur = cmd->add_option("--blur-px", o->config.blur_pixels,
+                               "blur of the entropic kernel: its standard deviation in pixels, on every axis")
+                   ->capture_default_str();
   cmd->add_option("--eps", o->config.epsilon,
-                  "entropic regularisation, POT's reg with each axis mapped to [0, 1]")->capture_default_str();
+                  "instead of --blur-px: POT's reg with each axis mapped to [0, 1] (a blur that grows with the "
+                  "resolution: 4e-3 is 3 px at 64^2, 23 px at 512^2)")->excludes(blur);
   cmd->add_option("--iterations", o->config.max_iterations, "iteration cap")->capture_default_str();
   cmd->add_option("--tolerance", o->config.tolerance, "stop when the marginal error falls below")->capture_default_str();
   cmd->add_flag("--sharpen", o->config.sharpen,
                 "entropic sharpening: cap the barycenter's entropy at the largest input's (Solomon et al. 2015)");
+  cmd->add_option("--max-sharpening", o->config.max_sharpening, "largest exponent beta of --sharpen")->capture_default_str();
+  cmd->add_flag("--quiet,-q", o->quiet, "no report of the blur used");
   cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");
   cmd->add_flag("--invert", o->invert, "bright = mass (default: dark = mass)");
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
   cmd->add_option("--out,-o", o->out, "output .png (2-D) or .npy")->required();
-  cmd->footer("\nExamples:\n  wbary grid-barycenter a.png b.png c.png --weights 0.2,0.3,0.5 --eps 0.004 --out bary.png\n"
+  cmd->footer("\nExamples:\n  wbary grid-barycenter a.png b.png c.png --weights 0.2,0.3,0.5 --blur-px 1.5 --out bary.png\n"
               "  wbary grid-barycenter a.png b.png --steps 7 --out strip.png\n");
-  cmd->callback([o] {
+  cmd->callback([o, cmd] {
     set_threads(o->threads);
+    // In the config, epsilon = 0 means "use the blur"; on the command line it is a mistake.
+    if (cmd->count("--eps") && !(o->config.epsilon > 0)) {
+      throw InvalidArgument("--eps: got " + std::to_string(o->config.epsilon) + ", expected a finite value > 0");
+    }
     std::vector<at::Tensor> inputs;
     for (const auto& p : o->inputs) inputs.push_back(read_input(p, o->invert));
     for (size_t k = 1; k < inputs.size(); ++k) {
@@ -77,7 +88,19 @@ void register_grid(CLI::App& app) {
       }
     }
     const grid::ConvolutionalBarycenter solver(o->config);
+    if (!o->quiet) {
+      const int64_t n = inputs[0].size(-1);
+      std::cerr << "grid-barycenter: kernel of " << std::sqrt(solver.axis_epsilon(n) / 2) * static_cast<double>(n - 1)
+                << " px (eps = " << solver.axis_epsilon(n) << " in POT's convention on the " << n
+                << "-pixel axis)\n";
+    }
     auto report = [&](const grid::GridBarycenterResult& r, const std::string& what) {
+      if (r.sharpening && !r.sharpening->reached) {
+        std::cerr << "warning: " << what << ": --sharpen could not reach the inputs' entropy "
+                  << r.sharpening->entropy_limit << " (beta capped at " << o->config.max_sharpening
+                  << "; entropy " << r.sharpening->entropy << "): the blur is too wide for these inputs; lower "
+                  << "--blur-px / --eps or raise --max-sharpening\n";
+      }
       if (!r.convergence.converged) {
         std::cerr << "warning: " << what << " did not converge in " << r.convergence.iterations
                   << " iterations (last error "

@@ -41,10 +41,10 @@ void bind_map_config(CLI::App* cmd, maps::W2MapConfig& c) {
                                                                      {"lbfgs", maps::ConjugateSolverKind::kLbfgs},
                                                                      {"adam", maps::ConjugateSolverKind::kAdam}};
   const std::string g = "Training (defaults: Amos 2023, hd_benchmark)";
-  cmd->add_option("--potential", c.potential, "icnn | mlp")->transform(CLI::CheckedTransformer(potentials))->group(g)->default_str("mlp");
+  cmd->add_option("--potential", c.potential, "icnn | mlp")->transform(CLI::CheckedTransformer(potentials))->group(g)->default_str("mlp")->option_text("TEXT=mlp");
   cmd->add_option("--hidden", c.hidden, "hidden widths of f and H, e.g. --hidden 128 128 64 (default [2m, 2m, m], m = max(d, 32))")->group(g);
-  cmd->add_option("--amortization", c.amortization, "objective | regression | cycle")->transform(CLI::CheckedTransformer(losses))->group(g)->default_str("regression");
-  cmd->add_option("--conjugate", c.conjugate.kind, "fine-tuning of x_hat in training: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group(g)->default_str("lbfgs");
+  cmd->add_option("--amortization", c.amortization, "objective | regression | cycle")->transform(CLI::CheckedTransformer(losses))->group(g)->default_str("regression")->option_text("TEXT=regression");
+  cmd->add_option("--conjugate", c.conjugate.kind, "fine-tuning of x_hat in training: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group(g)->default_str("lbfgs")->option_text("TEXT=lbfgs");
   cmd->add_option("--iterations", c.iterations, "training steps")->group(g)->capture_default_str();
   cmd->add_option("--batch-size", c.batch_size, "samples of each measure per step")->group(g)->capture_default_str();
   cmd->add_option("--lr", c.learning_rate, "AdamW initial learning rate (cosine-decayed)")->group(g)->capture_default_str();
@@ -58,7 +58,7 @@ void bind_map_config(CLI::App* cmd, maps::W2MapConfig& c) {
   cmd->add_option("--device", c.device, "cpu | cuda | cuda:N")->group(g)->capture_default_str();
   cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();
   bind_solver(cmd, c.conjugate, "conjugate-", "Conjugate solver in training");
-  cmd->add_option("--inverse-conjugate", c.inverse_conjugate.kind, "solver of the inverse map: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group("Inverse map")->default_str("lbfgs");
+  cmd->add_option("--inverse-conjugate", c.inverse_conjugate.kind, "solver of the inverse map: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group("Inverse map")->default_str("lbfgs")->option_text("TEXT=lbfgs");
   bind_solver(cmd, c.inverse_conjugate, "inverse-", "Inverse map");
 }
 

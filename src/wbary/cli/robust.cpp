@@ -24,7 +24,7 @@ void bind_robust_config(CLI::App* cmd, barycenter::RobustBarycenterConfig& c) {
                                                                       {"softplus", barycenter::Divergence::kSoftplus},
                                                                       {"identity", barycenter::Divergence::kIdentity}};
   const std::string g = "Training (defaults: Gazdieva et al. 2025 code)";
-  cmd->add_option("--divergence", c.divergence, "kl | softplus | identity (classical OT)")->transform(CLI::CheckedTransformer(divergences))->group(g)->default_str("kl");
+  cmd->add_option("--divergence", c.divergence, "kl | softplus | identity (classical OT)")->transform(CLI::CheckedTransformer(divergences))->group(g)->default_str("kl")->option_text("TEXT=kl");
   cmd->add_option("--tau", c.tau, "unbalancedness: small drops outliers, large approaches the classical barycenter")->group(g)->capture_default_str();
   cmd->add_option("--potential-hidden", c.potential_hidden, "hidden widths of the g_k, e.g. --potential-hidden 128 128")->group(g);
   cmd->add_option("--map-hidden", c.map_hidden, "hidden widths of the maps T_k")->group(g);

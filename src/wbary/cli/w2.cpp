@@ -19,7 +19,7 @@ void register_w2(CLI::App& app) {
     ot::SinkhornConfig sinkhorn{.epsilon = 0};
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("w2", "Exact W2 distance between two point clouds (LEMON network simplex)");
+  CLI::App* cmd = app.add_subcommand("w2", "Exact W2 distance between two point clouds (network simplex on the transportation problem, dual-certified)");
   cmd->add_option("a", o->a, "first cloud (.npy or .csv, [n, d])")->required();
   cmd->add_option("b", o->b, "second cloud (.npy or .csv, [m, d])")->required();
   cmd->add_option("--weights-a", o->weights_a, "weights of the first cloud ([n] .npy/.csv; default uniform; normalised)");

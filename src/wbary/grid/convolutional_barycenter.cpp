@@ -76,18 +76,28 @@ at::Tensor log_matmul(const at::Tensor& M, const at::Tensor& K, const at::Tensor
 }  // namespace
 
 ConvolutionalBarycenter::ConvolutionalBarycenter(ConvolutionalBarycenterConfig config) : config_(config) {
-  if (!(config.epsilon > 0) || !std::isfinite(config.epsilon)) {
+  if (!(config.epsilon >= 0) || !std::isfinite(config.epsilon)) {
     throw InvalidArgument("--eps: got " + std::to_string(config.epsilon) + ", expected a finite value > 0");
+  }
+  if (config.epsilon == 0 && (!(config.blur_pixels > 0) || !std::isfinite(config.blur_pixels))) {
+    throw InvalidArgument("--blur-px: got " + std::to_string(config.blur_pixels) + ", expected a finite value > 0");
   }
   if (config.max_iterations < 1) throw InvalidArgument("--iterations: expected >= 1");
   if (!(config.tolerance >= 0)) throw InvalidArgument("--tolerance: expected >= 0");
+  if (!(config.max_sharpening >= 1)) throw InvalidArgument("--max-sharpening: expected >= 1");
+}
+
+double ConvolutionalBarycenter::axis_epsilon(int64_t n) const {
+  if (config_.epsilon > 0) return config_.epsilon;
+  const double spacing = 1.0 / static_cast<double>(std::max<int64_t>(1, n - 1));  // of linspace(0, 1, n)
+  return 2 * std::pow(config_.blur_pixels * spacing, 2);
 }
 
 at::Tensor ConvolutionalBarycenter::log_convolve(const at::Tensor& log_images) const {
   at::Tensor L = log_images;
   for (int64_t axis = 1; axis < L.dim(); ++axis) {
     const int64_t n = L.size(axis);
-    const at::Tensor M = log_kernel(n, config_.epsilon);
+    const at::Tensor M = log_kernel(n, axis_epsilon(n));
     const at::Tensor K = at::exp(M);
     at::Tensor moved = L.movedim(axis, 0);
     const auto shape = moved.sizes().vec();
@@ -103,36 +113,27 @@ double entropy_of_log(const at::Tensor& log_mu) {
   return -at::where(mu > 0, mu * log_mu, at::zeros_like(mu)).sum().item<double>();
 }
 
-at::Tensor sharpen_log_density(const at::Tensor& log_mu, double limit) {
-  // H(beta) = -sum mu^beta beta log mu. Safeguarded Newton on [1, 4] with
-  // H'(beta) = -sum mu^beta (log mu + beta log^2 mu); stop at 1e-4 in beta, as
-  // Solomon's fzero (tolx 1e-4).
-  const at::Tensor L = at::where(at::isfinite(log_mu), log_mu, at::full_like(log_mu, -1e300));
-  auto entropy_and_slope = [&](double beta) {
-    const at::Tensor bl = beta * L;
-    const at::Tensor mu = at::exp(bl);
-    const at::Tensor live = mu > 0;
-    const double h = -at::where(live, mu * bl, at::zeros_like(mu)).sum().item<double>();
-    const double dh = -at::where(live, mu * (L + bl * L), at::zeros_like(mu)).sum().item<double>();
-    return std::make_pair(h, dh);
-  };
-  double lo = 1, hi = 4;
-  auto [h, dh] = entropy_and_slope(lo);
-  if (!(h > limit)) return log_mu;
-  if (entropy_and_slope(hi).first > limit) return hi * log_mu;
-  double beta = lo;
-  for (int k = 0; k < 50; ++k) {
-    // h(lo) > limit >= h(hi): keep the bracket, try Newton, else bisect.
-    double next = dh < 0 ? beta - (h - limit) / dh : 0.5 * (lo + hi);
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    const double step = std::abs(next - beta);
-    beta = next;
-    std::tie(h, dh) = entropy_and_slope(beta);
-    if (h > limit) lo = beta;
-    else hi = beta;
-    if (step < 1e-4 || hi - lo < 1e-4) break;
+SharpenedDensity sharpen_log_density(const at::Tensor& log_mu, double limit, double max_beta) {
+  const at::Tensor L = log_mu.flatten();
+  const at::Tensor log_mass = at::logsumexp(L, 0);
+  auto power = [&](double beta) { return at::log_softmax(beta * L, 0); };  // log(mu^beta / sum mu^beta)
+  // The entropy of the normalised power falls monotonically in beta (its
+  // derivative is -beta Var_p(log mu)), so bisection finds the root.
+  auto above = [&](double beta) { return entropy_of_log(power(beta)) > limit; };
+  SharpenedDensity out{log_mu, 1.0, true};
+  if (!above(1)) return out;
+  double lo = 1, hi = max_beta;
+  if (above(hi)) {
+    out.reached = false;
+  } else {
+    while (hi - lo > 1e-4) {  // Solomon's fzero: TolX 1e-4
+      const double mid = 0.5 * (lo + hi);
+      (above(mid) ? lo : hi) = mid;
+    }
   }
-  return beta * log_mu;
+  out.beta = hi;
+  out.log_mu = (power(hi) + log_mass).view(log_mu.sizes());
+  return out;
 }
 
 GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor>& densities,
@@ -166,16 +167,26 @@ GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor
   const at::Tensor logA = at::log(at::stack(normalised) + config_.stabiliser);  // [count, *grid]
   const auto log_k = [this](const at::Tensor& t) { return log_convolve(t); };  // symmetric kernel: K^T = K
   ot::LogBarycenterMap sharpen;
+  SharpeningReport sharpening;
   if (config_.sharpen) {
-    double limit = -std::numeric_limits<double>::infinity();
-    for (const auto& a : normalised) limit = std::max(limit, entropy_of_log(at::log(a)));
-    sharpen = [limit](const at::Tensor& log_bar) { return sharpen_log_density(log_bar, limit); };
+    sharpening.entropy_limit = -std::numeric_limits<double>::infinity();
+    for (const auto& a : normalised) sharpening.entropy_limit = std::max(sharpening.entropy_limit, entropy_of_log(at::log(a)));
+    sharpen = [this, &sharpening](const at::Tensor& log_bar) {
+      SharpenedDensity s = sharpen_log_density(log_bar, sharpening.entropy_limit, config_.max_sharpening);
+      sharpening.beta = s.beta;
+      sharpening.reached = s.reached;
+      return s.log_mu;
+    };
   }
   const ot::BregmanResult b = ot::log_bregman_barycenter(
       logA, weights, log_k, log_k, {config_.max_iterations, config_.tolerance}, /*check_phase=*/9, sharpen);
   GridBarycenterResult result;
-  // mu^beta has lost mass; the sharpened barycenter is returned normalised.
+  // A sharpened barycenter keeps the iterate's mass, which need not be 1.
   result.barycenter = config_.sharpen ? b.barycenter / b.barycenter.sum() : b.barycenter;
+  if (config_.sharpen) {
+    sharpening.entropy = entropy_of_log(at::log(result.barycenter));
+    result.sharpening = sharpening;
+  }
   for (int64_t k = 0; k < b.log_scalings.size(0); ++k) result.log_scalings.push_back(b.log_scalings[k]);
   result.convergence = {b.converged, b.iterations, b.error_trace};
   return result;

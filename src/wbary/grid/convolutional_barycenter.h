@@ -7,10 +7,12 @@
 // a dense n^d x n^d matrix. The iterations run in the log domain, as POT's
 // convolutional_barycenter2d(method="sinkhorn_log"), so small eps stays finite.
 //
-// Grid convention (POT's): every axis is mapped to [0, 1] (coordinates
-// linspace(0, 1, n)), and eps is the `reg` of POT: K = exp(-|x - y|^2 / eps).
-// For an n-pixel axis the kernel's standard deviation is sqrt(eps / 2) * (n - 1)
-// pixels.
+// The blur: by default the Gibbs kernel is a Gaussian of `blur_pixels`
+// pixels' standard deviation along every axis, so one setting means the same
+// sharpness at every resolution. `epsilon` > 0 selects POT's convention
+// instead: every axis is mapped to [0, 1] (coordinates linspace(0, 1, n)) and
+// K = exp(-|x - y|^2 / eps), i.e. a standard deviation of sqrt(eps / 2) (n - 1)
+// pixels on an n-pixel axis (eps = 4e-3: 3 px at 64^2, 23 px at 512^2).
 //
 // Each 1-D log-convolution is computed as a matrix product in the linear
 // domain after shifting every column by its maximum (exact up to round-off);
@@ -19,7 +21,7 @@
 // log-domain algorithm at GEMM speed.
 //
 // Example:
-//   grid::ConvolutionalBarycenter solver({.epsilon = 4e-3});
+//   grid::ConvolutionalBarycenter solver({.blur_pixels = 1.5});   // or {.epsilon = 4e-3}, as POT
 //   grid::GridBarycenterResult r = solver.solve({img_a, img_b}, {0.5, 0.5});
 //   if (!r.convergence.converged) ...;
 //   at::Tensor bary = r.barycenter;   // same shape as the inputs, sums to 1
@@ -27,30 +29,56 @@
 
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <vector>
 
 namespace wbary::grid {
 
 struct ConvolutionalBarycenterConfig {
-  double epsilon = 4e-3;          // POT's reg, grid mapped to [0, 1] per axis (see above)
+  // 2 px: the blur of the learned model's training data (grid-data); at
+  // 256^2 a silhouette's barycenter keeps 76 % of its mass on the half-way
+  // silhouette with POT's eps = 4e-3 (11 px) and more with less blur.
+  double blur_pixels = 2;
+  double epsilon = 0;             // > 0: POT's reg instead of blur_pixels (see above)
   int64_t max_iterations = 10000; // POT's numItermax default
   double tolerance = 1e-4;        // on sum std_k(v_k * K^T u_k), checked every 10 iterations (POT's stopThr)
   double stabiliser = 1e-30;      // added before the log of the inputs (POT's stabThr)
-  // Entropic sharpening (Solomon et al. 2015, §5.3; their convolutionalBarycenter.m):
-  // whenever the barycenter's entropy -sum mu log mu exceeds the largest
-  // input's, it is replaced by mu^beta, beta > 1 chosen to bring the entropy
-  // back to that limit (unnormalised entropy, as their code). Counters the
-  // blur of a large eps; the result is then normalised to sum 1.
+  // Entropic sharpening (Solomon et al. 2015, §5.3): from the 2nd iteration,
+  // whenever the barycenter's entropy exceeds the largest input's, it is
+  // replaced by mu^beta, beta in [1, max_sharpening] chosen to bring the
+  // entropy back to that limit. Unlike their convolutionalBarycenter.m, the
+  // entropy is that of the normalised mu^beta and the mass of mu is kept:
+  // their unnormalised entropy also falls by shrinking the mass, which the
+  // next projection restores, and on binary silhouettes the iterates then
+  // swing until the bracket fails (measured: unnormalised entropy 9 -> 4700,
+  // the barycenter collapsing onto one end). Where the limit is out of reach
+  // the cap is used (their code falls back to beta = 1, no sharpening at all)
+  // and the result reports it. The sharpened iterations are damped (see
+  // ot::log_bregman_barycenter) and stop on Solomon et al.'s criterion.
   bool sharpen = false;
+  double max_sharpening = 4;     // upper end of beta's bracket (their first code: [1, 4])
 };
 
 /// -sum mu log mu of a density given by its log (0 log 0 = 0).
 double entropy_of_log(const at::Tensor& log_mu);
 
-/// The sharpening step: returns beta * log_mu with beta in [1, 4] such that
-/// the entropy of mu^beta is `limit` (beta = 1 if it is already below, 4 if
-/// even that does not reach it).
-at::Tensor sharpen_log_density(const at::Tensor& log_mu, double limit);
+struct SharpenedDensity {
+  at::Tensor log_mu;    // log of mu^beta rescaled to the mass of mu
+  double beta = 1;
+  bool reached = true;  // false: even beta = max_beta left the entropy above the limit
+};
+
+/// The sharpening step: the smallest beta in [1, max_beta] (to 1e-4) with
+/// H(mu^beta / sum mu^beta) <= limit; beta = 1 if mu is already below.
+SharpenedDensity sharpen_log_density(const at::Tensor& log_mu, double limit, double max_beta = 4);
+
+/// What sharpening did, for the caller to report.
+struct SharpeningReport {
+  double entropy_limit = 0;   // the largest input's entropy
+  double entropy = 0;         // the returned barycenter's entropy
+  double beta = 1;            // exponent of the last iteration
+  bool reached = true;        // the limit was met in the last iteration
+};
 
 struct Convergence {
   bool converged = false;
@@ -62,11 +90,12 @@ struct GridBarycenterResult {
   at::Tensor barycenter;              // float64, the inputs' grid shape, sums to ~1
   std::vector<at::Tensor> log_scalings;  // log v_k, the dual scalings of each input (POT #728)
   Convergence convergence;
+  std::optional<SharpeningReport> sharpening;  // set when config.sharpen
 };
 
 class ConvolutionalBarycenter {
  public:
-  /// Throws InvalidArgument if epsilon <= 0 or the iteration cap < 1.
+  /// Throws InvalidArgument if epsilon < 0, blur_pixels <= 0 (without epsilon) or the iteration cap < 1.
   explicit ConvolutionalBarycenter(ConvolutionalBarycenterConfig config = {});
 
   /// Barycenter of densities (2-D or 3-D tensors of one shape, non-negative,
@@ -74,6 +103,9 @@ class ConvolutionalBarycenter {
   /// Throws InvalidArgument naming the input on a shape mismatch, a negative
   /// or non-finite value, an empty density or bad weights.
   GridBarycenterResult solve(const std::vector<at::Tensor>& densities, std::vector<double> weights) const;
+
+  /// POT's eps for an n-pixel axis: epsilon, or 2 (blur_pixels / (n - 1))^2.
+  double axis_epsilon(int64_t n) const;
 
   /// log(K * exp(log_image)) along every grid axis: the separable Gibbs
   /// kernel applied in the log domain. log_images: [count, *grid].

@@ -70,7 +70,7 @@ GridExample make_grid_example(const GridDatasetConfig& c, int64_t index) {
     e.weights = u / u.sum();
   }
   ConvolutionalBarycenterConfig cc;
-  cc.epsilon = c.epsilon;
+  cc.epsilon = c.epsilon;  // POT's convention, as the stored datasets record it
   const std::vector<double> w(e.weights.data_ptr<double>(), e.weights.data_ptr<double>() + c.inputs);
   e.target = ConvolutionalBarycenter(cc).solve(shapes, w).barycenter;
   e.images = at::stack(shapes, 0);

@@ -35,15 +35,25 @@ BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<d
   weight_shape[0] = count;
   const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).view(weight_shape);
   at::Tensor G = at::zeros_like(logA);  // log v_k
-  at::Tensor log_KU, log_bar;
+  at::Tensor log_KU, log_bar, previous;
   BregmanResult r;
   for (int64_t it = 0; it < config.max_iterations; ++it) {
     log_KU = log_kt(logA - log_k(G));  // log K^T u_k with log u_k = log a_k - log K v_k
     log_bar = (w * log_KU).sum(0);     // log of the weighted geometric mean
     r.iterations = it + 1;
-    if (it % 10 == check_phase) {
-      // np.std (ddof = 0) over the inputs of v_k * K^T u_k, as POT.
-      const double err = at::std(at::exp(G + log_KU), {0}, /*unbiased=*/false).sum().item<double>();
+    // Solomon et al. skip the first iteration, whose barycenter is the blur
+    // of the inputs' geometric mean; the projection feeds the next v_k.
+    if (project && it > 0) log_bar = project(log_bar);
+    // A projected barycenter is by design no longer every input's marginal,
+    // so POT's error below stalls; there the criterion is Solomon et al.'s
+    // (convolutionalBarycenter.m): the L1 change of the normalised
+    // barycenter over one iteration.
+    if (project && it % 10 == (check_phase + 9) % 10) previous = at::softmax(log_bar.flatten(), 0);
+    if (it % 10 == check_phase && (!project || previous.defined())) {
+      const double err =
+          project ? (at::softmax(log_bar.flatten(), 0) - previous).abs().sum().item<double>()
+                  // np.std (ddof = 0) over the inputs of v_k * K^T u_k, as POT.
+                  : at::std(at::exp(G + log_KU), {0}, /*unbiased=*/false).sum().item<double>();
       r.error_trace.push_back(err);
       if (!std::isfinite(err)) throw InvalidArgument("barycenter iterations diverged (non-finite error); raise eps");
       if (err < config.tolerance) {
@@ -51,12 +61,13 @@ BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<d
         break;
       }
     }
-    // Solomon et al. skip the first iteration, whose barycenter is the
-    // blur of the inputs' geometric mean.
-    if (project && it > 0) log_bar = project(log_bar);
-    G = log_bar.unsqueeze(0) - log_KU;
+    // Damped when projecting: alternating the marginal projections with a
+    // non-convex one (entropic sharpening) swings with period 2 on binary
+    // images; the average of two successive updates has the same fixed
+    // points and does not.
+    const at::Tensor next = log_bar.unsqueeze(0) - log_KU;
+    G = project && it > 0 ? 0.5 * (G + next) : next;
   }
-  if (project && r.iterations > 1) log_bar = project(log_bar);  // the returned barycenter is the projected one
   r.barycenter = at::exp(log_bar);
   r.log_scalings = G;
   return r;

@@ -36,7 +36,10 @@ struct BregmanResult {
 
 using LogKernel = std::function<at::Tensor(const at::Tensor&)>;
 /// Maps the log of the iteration's barycenter to the log of the one the next
-/// iteration uses (e.g. entropic sharpening); called from the 2nd iteration on.
+/// iteration uses (e.g. entropic sharpening); called from the 2nd iteration
+/// on. With it, the log v_k updates are averaged with the previous ones and
+/// convergence is the L1 change of the normalised barycenter over one
+/// iteration (Solomon et al. 2015) instead of POT's marginal error.
 using LogBarycenterMap = std::function<at::Tensor(const at::Tensor&)>;
 
 /// logA: [count, *support] logs of the inputs; weights: [count] summing to 1.
