@@ -63,6 +63,9 @@ void register_grid(CLI::App& app) {
   cmd->add_option("--tolerance", o->config.tolerance, "stop when the marginal error falls below")->capture_default_str();
   cmd->add_flag("--sharpen", o->config.sharpen,
                 "entropic sharpening: cap the barycenter's entropy at the largest input's (Solomon et al. 2015)");
+  cmd->add_option("--anneal", o->config.anneal,
+                  "with --blur-px: start from twice the blur and halve it (eps-scaling; same result, fewer iterations)")
+      ->capture_default_str();
   cmd->add_option("--max-sharpening", o->config.max_sharpening, "largest exponent beta of --sharpen")->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no report of the blur used");
   cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");

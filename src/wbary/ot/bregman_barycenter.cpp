@@ -29,12 +29,13 @@ std::vector<double> normalised_weights(std::vector<double> weights, size_t count
 
 BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
                                      const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
-                                     int check_phase, const LogBarycenterMap& project) {
+                                     int check_phase, const LogBarycenterMap& project,
+                                     const at::Tensor& initial_log_scalings) {
   const int64_t count = logA.size(0);
   std::vector<int64_t> weight_shape(static_cast<size_t>(logA.dim()), 1);
   weight_shape[0] = count;
   const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).view(weight_shape);
-  at::Tensor G = at::zeros_like(logA);  // log v_k
+  at::Tensor G = initial_log_scalings.defined() ? initial_log_scalings.clone() : at::zeros_like(logA);  // log v_k
   at::Tensor log_KU, log_bar, previous;
   BregmanResult r;
   for (int64_t it = 0; it < config.max_iterations; ++it) {

@@ -46,9 +46,12 @@ using LogBarycenterMap = std::function<at::Tensor(const at::Tensor&)>;
 /// log_k / log_kt apply log(K exp(.)) and log(K^T exp(.)) to a [count,
 /// *support] batch. The error is checked when iteration % 10 == check_phase
 /// (POT: 1 for barycenter, 9 for convolutional_barycenter2d).
+/// initial_log_scalings: log v_k to start from (default 0), e.g. the
+/// rescaled scalings of a larger eps (eps-scaling).
 BregmanResult log_bregman_barycenter(const at::Tensor& logA, const std::vector<double>& weights,
                                      const LogKernel& log_k, const LogKernel& log_kt, BregmanConfig config,
-                                     int check_phase, const LogBarycenterMap& project = {});
+                                     int check_phase, const LogBarycenterMap& project = {},
+                                     const at::Tensor& initial_log_scalings = {});
 
 /// Checks and normalises barycentric weights (>= 0, finite, positive sum);
 /// throws InvalidArgument naming `flag` and the entry.
