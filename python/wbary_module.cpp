@@ -309,7 +309,7 @@ PYBIND11_MODULE(wbary, m) {
         wbary::barycenter::validate(c);
         wbary::barycenter::NeuralBarycenter solver(std::move(problem), c);
         train_from_python(solver, progress_every);
-        return std::move(solver.model());
+        return std::move(solver.result());
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
       py::arg("progress_every") = 0,

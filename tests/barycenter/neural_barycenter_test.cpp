@@ -113,6 +113,7 @@ TEST(NeuralBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   const auto problem = gaussian_problem({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
   NeuralBarycenterConfig c = short_config(6, 4);  // the LR decay falls inside the resumed part
   c.batch_size = 16;
+  c.averaging = 0.7;  // the averaged networks are part of the state
   NeuralBarycenter straight(problem, c);
   straight.train();
 
@@ -135,6 +136,29 @@ TEST(NeuralBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   auto fb = resumed.model().g->named_parameters();
   for (const auto& p : fa) EXPECT_TRUE(at::equal(p.value(), fb[p.key()])) << "g." << p.key();
   EXPECT_TRUE(at::equal(straight.model().sample(50, 1), resumed.model().sample(50, 1)));
+  EXPECT_TRUE(at::equal(straight.result().g->flat_parameters(), resumed.result().g->flat_parameters()));
+  EXPECT_TRUE(at::equal(straight.result().sample(50, 1), resumed.result().sample(50, 1)));
+}
+
+TEST(NeuralBarycenter, AveragingIsAnExponentialMovingAverageOfTheIterates) {
+  at::set_num_threads(1);
+  const auto problem = gaussian_problem({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"});
+  NeuralBarycenterConfig c = short_config(2, 100);
+  c.batch_size = 16;
+  NeuralBarycenter last(problem, c);
+  const at::Tensor f0 = last.model().f->flat_parameters().clone();
+  last.step();
+  const at::Tensor f1 = last.model().f->flat_parameters().clone();
+  last.step();
+  c.averaging = 0.25;
+  NeuralBarycenter averaged(problem, c);
+  averaged.train();
+  // The same iterates (averaging does not feed back into training)...
+  EXPECT_TRUE(at::equal(averaged.model().f->flat_parameters(), last.model().f->flat_parameters()));
+  // ...and the output is 0.25 (0.25 f0 + 0.75 f1) + 0.75 f2, to float32 round-off.
+  const at::Tensor want = 0.25 * (0.25 * f0 + 0.75 * f1) + 0.75 * last.model().f->flat_parameters();
+  EXPECT_LT((averaged.result().f->flat_parameters() - want).abs().max().item<double>(), 1e-6);
+  EXPECT_EQ(&last.result(), &last.model());  // no averaging: the last iterate comes out
 }
 
 TEST(NeuralBarycenter, CheckpointOfAnotherProblemIsRefused) {

@@ -56,6 +56,38 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
   weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
                  .to(model_.f->weights().w.options());
   model_.h->train();
+  if (c.averaging > 0) {
+    averaged_ = std::make_unique<NeuralBarycenterModel>(model_.dim(), model_.count(), model_.weights(),
+                                                        model_.marginal_specs(), c);
+    torch::NoGradGuard no_grad;
+    averaged_->f->flat_parameters().copy_(model_.f->flat_parameters());
+    averaged_->g->flat_parameters().copy_(model_.g->flat_parameters());
+    const auto from = model_.h->parameters();
+    const auto to = averaged_->h->parameters();
+    for (size_t k = 0; k < to.size(); ++k) to[k].copy_(from[k]);
+  }
+}
+
+void NeuralBarycenter::update_average() {
+  torch::NoGradGuard no_grad;
+  const double d = model_.config().averaging;
+  averaged_->f->flat_parameters().mul_(d).add_(model_.f->flat_parameters(), 1 - d);
+  averaged_->g->flat_parameters().mul_(d).add_(model_.g->flat_parameters(), 1 - d);
+  const auto params = model_.h->parameters(), avg_params = averaged_->h->parameters();
+  for (size_t k = 0; k < avg_params.size(); ++k) avg_params[k].mul_(d).add_(params[k], 1 - d);
+  // BatchNorm's running statistics are averages already; they are averaged
+  // alike so that they describe the averaged layers' inputs approximately.
+  const auto buffers = model_.h->buffers(), avg_buffers = averaged_->h->buffers();
+  for (size_t k = 0; k < avg_buffers.size(); ++k) {
+    if (at::isFloatingType(avg_buffers[k].scalar_type())) avg_buffers[k].mul_(d).add_(buffers[k], 1 - d);
+    else avg_buffers[k].copy_(buffers[k]);
+  }
+}
+
+NeuralBarycenterModel& NeuralBarycenter::result() {
+  if (!averaged_) return model_;
+  averaged_->history() = model_.history();
+  return *averaged_;
 }
 
 NeuralBarycenter::~NeuralBarycenter() = default;
@@ -122,6 +154,7 @@ training::StepInfo NeuralBarycenter::step() {
     loss_h.backward();
   }
   opt_h_->step();
+  if (averaged_) update_average();
 
   ++step_;
   training::StepInfo info;
@@ -257,6 +290,15 @@ void NeuralBarycenter::save_checkpoint(const std::string& path) const {
   archive.write("opt_f", of);
   archive.write("opt_g", og);
   archive.write("opt_h", oh);
+  if (averaged_) {
+    torch::serialize::OutputArchive vf, vg, vh;
+    averaged_->f->save(vf);
+    averaged_->g->save(vg);
+    averaged_->h->save(vh);
+    archive.write("averaged_f", vf);
+    archive.write("averaged_g", vg);
+    archive.write("averaged_h", vh);
+  }
   nlohmann::json meta = model_.metadata();
   meta["step"] = step_;
   meta["elapsed_seconds"] = elapsed_before_;
@@ -304,6 +346,17 @@ void NeuralBarycenter::load_checkpoint(const std::string& path) {
     opt_f_->load(of);
     opt_g_->load(og);
     opt_h_->load(oh);
+    if (averaged_) {
+      torch::serialize::InputArchive vf, vg, vh;
+      archive.read("averaged_f", vf);
+      archive.read("averaged_g", vg);
+      archive.read("averaged_h", vh);
+      averaged_->f->load(vf);
+      averaged_->g->load(vg);
+      averaged_->h->load(vh);
+      averaged_->f->repack();
+      averaged_->g->repack();
+    }
   } catch (const c10::Error& e) {
     throw IoError(path + ": cannot load checkpoint (missing or corrupt): " + e.what_without_backtrace());
   }

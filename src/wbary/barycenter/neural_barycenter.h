@@ -53,9 +53,13 @@ class NeuralBarycenter {
   training::StepInfo step();
 
   int64_t steps_done() const { return step_; }
+  /// The networks being trained (the last iterate).
   const NeuralBarycenterModel& model() const { return model_; }
   NeuralBarycenterModel& model() { return model_; }
   const BarycenterProblem& problem() const { return problem_; }
+  /// The model that comes out: the averaged networks when config.averaging
+  /// > 0 (with the training history), the last iterate otherwise.
+  NeuralBarycenterModel& result();
 
   /// Writes the full training state (networks, Adam moments, step, history,
   /// elapsed time) to `path` atomically.
@@ -66,6 +70,7 @@ class NeuralBarycenter {
 
  private:
   void apply_learning_rate_schedule();
+  void update_average();
   // The f- and g-updates of one outer iteration (Algorithm 1's two inner
   // loops), filling the per-marginal batch means used for reporting.
   struct InnerLosses {
@@ -78,6 +83,7 @@ class NeuralBarycenter {
 
   BarycenterProblem problem_;
   NeuralBarycenterModel model_;
+  std::unique_ptr<NeuralBarycenterModel> averaged_;  // config.averaging > 0
   std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
   std::unique_ptr<torch::optim::Adam> opt_h_;
   at::Tensor weights_;  // a_i as [N] in the network dtype

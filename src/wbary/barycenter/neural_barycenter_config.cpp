@@ -50,6 +50,7 @@ void validate(const NeuralBarycenterConfig& c) {
   if (!(c.adam_beta1 >= 0 && c.adam_beta1 < 1)) throw InvalidArgument("--adam-beta1: expected in [0, 1)");
   if (!(c.adam_beta2 >= 0 && c.adam_beta2 < 1)) throw InvalidArgument("--adam-beta2: expected in [0, 1)");
   if (!(c.convexity_penalty >= 0)) throw InvalidArgument("--convexity-penalty: expected >= 0");
+  if (!(c.averaging >= 0 && c.averaging < 1)) throw InvalidArgument("--averaging: expected in [0, 1)");
   training::validate_device(c.device);
   if (c.dtype != "float32" && c.dtype != "float64") {
     throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
@@ -87,6 +88,7 @@ nlohmann::json to_json(const NeuralBarycenterConfig& c) {
       {"dtype", c.dtype},
       {"device", c.device},
       {"log_every", c.log_every},
+      {"averaging", c.averaging},
   };
 }
 
@@ -125,6 +127,7 @@ void update_from_json(NeuralBarycenterConfig& c, const nlohmann::json& j) {
       else if (k == "dtype") c.dtype = v.get<std::string>();
       else if (k == "device") c.device = v.get<std::string>();
       else if (k == "log_every") c.log_every = v.get<int64_t>();
+      else if (k == "averaging") c.averaging = v.get<double>();
       else throw InvalidArgument("config: unknown field '" + k + "'");
     } catch (const nlohmann::json::exception& e) {
       throw InvalidArgument("config field '" + k + "': wrong type (" + v.dump() + "): " + e.what());

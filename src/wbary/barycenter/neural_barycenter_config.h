@@ -45,6 +45,11 @@ struct NeuralBarycenterConfig {
   Convexity f_convexity = Convexity::kClamp;    // G2G_sameW_3loop.py:195-196
   Convexity g_convexity = Convexity::kPenalty;  // G2G_sameW_3loop.py:154-158
   double convexity_penalty = 0.1;               // lambda of R(theta), eq. (10) (LAMBDA_CVX, cfg.py:61)
+  // Iterate averaging (Polyak & Juditsky 1992, as an exponential moving
+  // average with this decay per outer iteration) of every network, for the
+  // model that comes out: the last iterate carries the noise of its last
+  // stochastic steps. 0 = the last iterate, as the authors.
+  double averaging = 0;
 
   // --- run
   // fused: closed-form ICNN derivatives (nn/icnn_kernels.h, DESIGN.md §2);

@@ -55,6 +55,7 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
   cmd->add_option("--f-convexity", c.f_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("clamp")->option_text("TEXT=clamp");
   cmd->add_option("--g-convexity", c.g_convexity, "clamp | penalty")->transform(CLI::CheckedTransformer(convexity))->group(g)->default_str("penalty")->option_text("TEXT=penalty");
   cmd->add_option("--convexity-penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")->group(g)->capture_default_str();
+  cmd->add_option("--averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)")->group(g)->capture_default_str();
   const std::map<std::string, barycenter::Engine> engines = {{"fused", barycenter::Engine::kFused},
                                                              {"autograd", barycenter::Engine::kAutograd}};
   cmd->add_option("--engine", c.engine, "fused (closed-form derivatives) | autograd (reference)")->transform(CLI::CheckedTransformer(engines))->group(g)->default_str("fused")->option_text("TEXT=fused");
@@ -77,7 +78,7 @@ void bind_config(CLI::App* cmd, barycenter::NeuralBarycenterConfig& c) {
 
 void write_outputs(const FitOptions& o, barycenter::NeuralBarycenter& solver, const training::TrainingSummary& s,
                    bool interrupted) {
-  const auto& model = solver.model();
+  const auto& model = solver.result();
   model.save(o.out);
   const at::Tensor samples = model.sample(o.samples, model.config().seed + 1);
   data::write_points(o.out + "/samples.npy", samples);
@@ -148,7 +149,7 @@ void run_fit(FitOptions& o) {
   std::vector<training::TrainingCallback*> callbacks = standard.list();
   training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
     nlohmann::json e =
-        evaluate_model(solver.model(), solver.problem(), o.eval_samples, info.step, o.eval_exact_samples);
+        evaluate_model(solver.result(), solver.problem(), o.eval_samples, info.step, o.eval_exact_samples);
     if (e.empty()) return false;
     e["step"] = info.step;
     e["elapsed_seconds"] = info.elapsed_seconds;
