@@ -145,6 +145,7 @@ TEST(NeuralBarycenter, AveragingIsAnExponentialMovingAverageOfTheIterates) {
   const auto problem = gaussian_problem({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"});
   NeuralBarycenterConfig c = short_config(2, 100);
   c.batch_size = 16;
+  c.averaging = 0;
   NeuralBarycenter last(problem, c);
   const at::Tensor f0 = last.model().f->flat_parameters().clone();
   last.step();
@@ -155,8 +156,10 @@ TEST(NeuralBarycenter, AveragingIsAnExponentialMovingAverageOfTheIterates) {
   averaged.train();
   // The same iterates (averaging does not feed back into training)...
   EXPECT_TRUE(at::equal(averaged.model().f->flat_parameters(), last.model().f->flat_parameters()));
-  // ...and the output is 0.25 (0.25 f0 + 0.75 f1) + 0.75 f2, to float32 round-off.
-  const at::Tensor want = 0.25 * (0.25 * f0 + 0.75 * f1) + 0.75 * last.model().f->flat_parameters();
+  // ...and the output is d2 (d1 f0 + (1 - d1) f1) + (1 - d2) f2 with the
+  // ramped decays d_t = min(0.25, (1 + t) / (10 + t)), to float32 round-off.
+  const double d1 = 2.0 / 11, d2 = 0.25;
+  const at::Tensor want = d2 * (d1 * f0 + (1 - d1) * f1) + (1 - d2) * last.model().f->flat_parameters();
   EXPECT_LT((averaged.result().f->flat_parameters() - want).abs().max().item<double>(), 1e-6);
   EXPECT_EQ(&last.result(), &last.model());  // no averaging: the last iterate comes out
 }

@@ -1,5 +1,6 @@
 #include "wbary/barycenter/neural_barycenter.h"
 
+#include <algorithm>
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
 
@@ -70,7 +71,11 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
 
 void NeuralBarycenter::update_average() {
   torch::NoGradGuard no_grad;
-  const double d = model_.config().averaging;
+  // The decay grows as (1 + t) / (10 + t) up to its setting (TensorFlow's
+  // ExponentialMovingAverage with num_updates), so that a short run does
+  // not average in its first, far-off iterates. step_ is t - 1 here.
+  const double t = static_cast<double>(step_ + 1);
+  const double d = std::min(model_.config().averaging, (1 + t) / (10 + t));
   averaged_->f->flat_parameters().mul_(d).add_(model_.f->flat_parameters(), 1 - d);
   averaged_->g->flat_parameters().mul_(d).add_(model_.g->flat_parameters(), 1 - d);
   const auto params = model_.h->parameters(), avg_params = averaged_->h->parameters();
