@@ -85,7 +85,7 @@ def figure(path, name, inputs, h, pushed, exact, e):
     for k, (title, content) in enumerate(zip(titles, panels)):
         ax = fig.add_subplot(1, 4, k + 1, **kw)
         for pts, colour in content:
-            ax.scatter(*pts[:, :dim].T, s=1.5, alpha=0.35, color=colour, linewidths=0)
+            ax.scatter(*pts[:, :dim].T, s=4 if dim == 2 else 2, alpha=0.5, color=colour, linewidths=0)
         ax.set_title(title, fontsize=10)
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
