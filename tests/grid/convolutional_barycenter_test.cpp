@@ -131,8 +131,8 @@ TEST(ConvolutionalBarycenter, SharpenedSilhouetteStaysCentredAndShaped) {
   // head is cut by the border. Sharpening must keep the unsharpened
   // barycenter's place, put more mass on the half-way silhouette (the exact
   // W2 barycenter of a shape and its translate) and converge. Before the
-  // fix its iterates swung with period 2 and never converged (10 000
-  // iterations; at 256^2 the centroid was 8 px off after 1 000).
+  // fix it did not converge on this pair within 3 000 iterations (at 256^2:
+  // not in 10 000, the centroid 8 px off after 1 000).
   const at::Tensor a = silhouette(37.5, 29.25), b = silhouette(37.5, 66.75), half_way = silhouette(37.5, 48) > 0;
   // The unsharpened reference: its centroid and mass settle long before
   // POT's criterion is met on the clipped shape (20 s), so 1 500 iterations.

@@ -45,7 +45,7 @@ struct ConvolutionalBarycenterConfig {
   // small blurs. POT's eps mode runs POT's iterates unchanged.
   bool anneal = true;
   int64_t max_iterations = 10000; // POT's numItermax default
-  double tolerance = 1e-4;        // on sum std_k(v_k * K^T u_k), checked every 10 iterations (POT's stopThr)
+  double tolerance = 1e-4;        // on sum std_k(v_k * K^T u_k) every 10 iterations (POT's stopThr); with sharpen, on the L1 change of the barycenter
   double stabiliser = 1e-30;      // added before the log of the inputs (POT's stabThr)
   // Entropic sharpening (Solomon et al. 2015, §5.3): from the 2nd iteration,
   // whenever the barycenter's entropy exceeds the largest input's, it is
@@ -54,8 +54,9 @@ struct ConvolutionalBarycenterConfig {
   // entropy is that of the normalised mu^beta and the mass of mu is kept:
   // their unnormalised entropy also falls by shrinking the mass, which the
   // next projection restores, and on binary silhouettes the iterates then
-  // swing until the bracket fails (measured: unnormalised entropy 9 -> 4700,
-  // the barycenter collapsing onto one end). Where the limit is out of reach
+  // swing until the bracket fails (measured on a 256^2 silhouette pair:
+  // unnormalised entropy 9 -> 4700, no convergence in 10 000 iterations, the
+  // centroid 8 px off after 1 000). Where the limit is out of reach
   // the cap is used (their code falls back to beta = 1, no sharpening at all)
   // and the result reports it. The sharpened iterations are damped (see
   // ot::log_bregman_barycenter) and stop on Solomon et al.'s criterion.
