@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "wbary/barycenter/evaluation.h"
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/barycenter/neural_barycenter.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
@@ -203,6 +204,33 @@ PYBIND11_MODULE(wbary, m) {
       py::arg("a"), py::arg("b"), py::arg("cost"), py::arg("eps") = 1e-2, py::arg("max_iterations") = 1000,
       py::arg("tolerance") = 1e-9,
       "Entropic OT in the log domain (POT's reg = eps). Returns plan, cost <P, C>, potentials f, g, converged.");
+
+  m.def(
+      "discrete_barycenter",
+      [](const std::vector<Array>& clouds, std::vector<double> weights) {
+        const std::vector<at::Tensor> ys = to_tensors(clouds, "clouds");
+        if (weights.empty()) weights.assign(ys.size(), 1.0 / static_cast<double>(ys.size()));
+        std::string method;
+        const auto [points, mass] =
+            without_gil([&] { return wbary::barycenter::discrete_barycenter(ys, weights, &method); });
+        return py::make_tuple(to_array(points), to_array(mass), method);
+      },
+      py::arg("clouds"), py::arg("weights") = std::vector<double>{},
+      "The exact W2 barycenter of point clouds [n_i, d] (uniform masses): for two, the displacement "
+      "interpolation of their optimal plan; for more, the free-support barycenter (a local optimum). Returns "
+      "(points [k, d], masses [k], how it was computed). The reference of `wbary eval --reference exact`.");
+
+  m.def(
+      "uvp",
+      [](const Array& x, const Array& y, std::optional<Array> y_mass) {
+        const at::Tensor tx = to_tensor(x, "x", 2), ty = to_tensor(y, "y", 2);
+        const at::Tensor m = y_mass ? to_tensor(*y_mass, "y_mass", 1)
+                                    : at::full({ty.size(0)}, 1.0 / static_cast<double>(ty.size(0)), at::kDouble);
+        return without_gil([&] { return wbary::barycenter::w2_uvp(tx, ty, m); });
+      },
+      py::arg("x"), py::arg("y"), py::arg("y_mass") = py::none(),
+      "UVP = 100 W2^2(x, y) / Var(y), in percent, by exact transport: an estimate x [n, d] scored against a "
+      "reference cloud y [m, d] (masses y_mass, uniform if omitted).");
 
   m.def(
       "free_support_barycenter",

@@ -60,13 +60,6 @@ def run(cmd):
     subprocess.run(cmd, check=True)
 
 
-def exact_barycenter(wbary_module, a, b):
-    """Points and masses of the exact W2 barycenter of two clouds (equal weights)."""
-    plan = np.asarray(wbary_module.w2(a, b)["plan"])
-    i, j, mass = plan[:, 0].astype(int), plan[:, 1].astype(int), plan[:, 2]
-    return 0.5 * a[i] + 0.5 * b[j], mass / mass.sum()
-
-
 def figure(path, name, inputs, h, pushed, exact, e):
     import matplotlib
     matplotlib.use("Agg")
@@ -149,7 +142,7 @@ def main():
         more = [np.load(p)[args.samples: 2 * args.samples] for p in files]  # not the ones the picture shows
         h = np.asarray(model.sample(args.samples, seed=args.seed + 1))
         pushed = [np.asarray(model.push(k, x)) for k, x in enumerate(more)]
-        exact, _ = exact_barycenter(wbary, inputs[0], inputs[1])
+        exact, _, _ = wbary.discrete_barycenter(inputs)
         figure(os.path.join(args.out, f"{name}.png"), name, inputs, h, pushed, exact, e)
         results["cases"][name] = {"seconds": seconds, **e}
         print(f"{name}: h#eta {e['uvp_generator']:.3f} %, grad g_i#mu_i "

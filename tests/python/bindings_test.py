@@ -153,4 +153,12 @@ check("robust_fit: samples", points.shape == (300, 2) and set(np.unique(origin))
       and len(acceptance) == 2 and np.isfinite(points).all())
 check("robust_fit: push / weights", robust.push(1, b2[:5]).shape == (5, 2)
       and (robust.acceptance_weight(0, a2[:5]) >= 0).all())
+# The exact discrete barycenter and UVP (the shapes' reference): a cloud and
+# its shuffled translate meet at the weighted shift, point for point.
+cloud = rng.normal(size=(300, 2))
+points, mass, how = wbary.discrete_barycenter([cloud, cloud[rng.permutation(300)] + [3.0, -1.0]], [0.25, 0.75])
+check("discrete_barycenter: a translate's barycenter", wbary.uvp(cloud + [2.25, -0.75], points, mass) < 1e-10
+      and "exact" in how and abs(mass.sum() - 1) < 1e-12)
+check("uvp of a shift = |c|^2 / Var", abs(wbary.uvp(cloud + [0.3, 0.4], cloud)
+                                          - 100 * 0.25 / ((cloud - cloud.mean(0)) ** 2).sum(1).mean()) < 1e-9)
 print("all passed")
