@@ -14,16 +14,15 @@ Writes OUT/gan_mode.png (samples over the data; mass per mode) and OUT/results.j
   /usr/bin/python3 examples/paper/gan_mode.py --quick    # CI smoke test
 """
 import argparse
-import json
 import math
 import os
 import subprocess
-import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from common import add_wbary_arguments, import_wbary, save_figure, write_json
+
 K, RADIUS, STD = 10, 10.0, math.sqrt(0.1)
 
 
@@ -38,17 +37,13 @@ def mode_scores(points, means):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--wbary", default=os.path.join(ROOT, "build", "wbary"))
-    ap.add_argument("--python-dir", default=os.path.join(ROOT, "build", "python"), help="where the wbary module is")
-    ap.add_argument("--out", default=os.path.join(ROOT, "out", "paper", "gan_mode"))
-    ap.add_argument("--iterations", type=int, default=6000)
+    add_wbary_arguments(ap, "gan_mode", iterations=6000)
     ap.add_argument("--samples", type=int, default=10000, help="generator samples scored (the authors plot 10 000)")
     ap.add_argument("--quick", action="store_true", help="300 iterations, 2000 samples (a smoke test)")
     args = ap.parse_args()
     if args.quick:
         args.iterations, args.samples = 300, 2000
-    sys.path.insert(0, args.python_dir)
-    import wbary  # noqa: E402
+    wbary = import_wbary(args.python_dir)
 
     os.makedirs(args.out, exist_ok=True)
     spec = f"mixture:dim=2,k={K},radius={RADIUS:g},std={STD:.6f}"
@@ -88,12 +83,8 @@ def main():
     fig.suptitle(f"NWB as a generator (N = 1), 10-mode mixture, {args.iterations} iterations", fontsize=11)
     fig.tight_layout()
     png = os.path.join(args.out, "gan_mode.png")
-    fig.savefig(png + ".tmp.png", dpi=90)
-    os.replace(png + ".tmp.png", png)
-    tmp = os.path.join(args.out, "results.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-    os.replace(tmp, os.path.join(args.out, "results.json"))
+    save_figure(fig, png)
+    write_json(result, os.path.join(args.out, "results.json"))
     print(f"gan_mode: {g['modes_hit']}/10 modes hit, max mass error {g['max_mass_error']:.3f}, "
           f"{100 * g['within_3_sigma']:.1f} % within 3 sigma (data {100 * result['data']['within_3_sigma']:.1f} %), "
           f"{seconds:.0f} s; wrote {png} and results.json")

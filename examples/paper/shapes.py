@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from common import add_wbary_arguments, import_wbary, save_figure, write_json
+
 FASHION = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 FASHION_LABELS = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
 
@@ -90,17 +91,13 @@ def figure(path, name, inputs, h, pushed, exact, e):
         ax.set_yticks([])
     fig.suptitle(f"{name}: NWB (wbary) against the exact barycenter of {e['samples']}-point samples", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=90)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--wbary", default=os.path.join(ROOT, "build", "wbary"))
-    ap.add_argument("--python-dir", default=os.path.join(ROOT, "build", "python"), help="where the wbary module is")
-    ap.add_argument("--out", default=os.path.join(ROOT, "out", "paper", "shapes"))
-    ap.add_argument("--iterations", type=int, default=6000)
+    add_wbary_arguments(ap, "shapes", iterations=6000)
     ap.add_argument("--samples", type=int, default=2000, help="points of the exact barycenter and of each picture")
     ap.add_argument("--cases", default="ring_square,boxes_3d,fashion")
     ap.add_argument("--quick", action="store_true", help="200 iterations, 500 points (a smoke test)")
@@ -108,8 +105,7 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.iterations, args.samples = 200, 500
-    sys.path.insert(0, args.python_dir)
-    import wbary  # noqa: E402  (the module built next to the CLI)
+    wbary = import_wbary(args.python_dir)
 
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
@@ -148,10 +144,7 @@ def main():
         print(f"{name}: h#eta {e['uvp_generator']:.3f} %, grad g_i#mu_i "
               + " / ".join(f"{u:.3f}" for u in e["uvp_push_each"])
               + f" %, floor {e['sampling_floor']:.3f} %, {seconds:.0f} s", flush=True)
-    tmp = os.path.join(args.out, "results.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(tmp, os.path.join(args.out, "results.json"))
+    write_json(results, os.path.join(args.out, "results.json"))
     print(f"wrote {args.out}/results.json and one picture per case")
 
 
