@@ -40,15 +40,20 @@ void register_eval(CLI::App& app) {
     set_threads(o->threads);
     auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
     nlohmann::json out = nlohmann::json::object();
-    barycenter::BarycenterProblem problem;
-    for (const auto& s : model.marginal_specs()) {
-      problem.specs.push_back(s);
-      problem.marginals.push_back(data::make_sampler(s));
-    }
-    problem.weights = model.weights();
-    problem.validate();
+    // The model's own marginals, read again only where a reference is made
+    // from them (a --reference file needs none of them to exist any more).
+    const auto model_problem = [&model] {
+      barycenter::BarycenterProblem problem;
+      for (const auto& s : model.marginal_specs()) {
+        problem.specs.push_back(s);
+        problem.marginals.push_back(data::make_sampler(s));
+      }
+      problem.weights = model.weights();
+      problem.validate();
+      return problem;
+    };
     if (o->reference == "exact") {
-      out = evaluate_against_exact(model, problem, o->n_exact, o->seed);
+      out = evaluate_against_exact(model, model_problem(), o->n_exact, o->seed);
       if (out.empty()) {
         throw InvalidArgument("eval --reference exact: the model is " + std::to_string(model.dim()) +
                               "-dimensional; the exact discrete barycenter is computed up to 3-D");
@@ -63,7 +68,7 @@ void register_eval(CLI::App& app) {
       out["reference"] = o->reference;
       out["bw2_uvp_generator"] = metrics::bw2_uvp(model.sample(o->n, o->seed), moments);
     } else {
-      out = evaluate_model(model, problem, o->n, o->seed, o->n_exact);
+      out = evaluate_model(model, model_problem(), o->n, o->seed, o->n_exact);
       if (out.empty()) {
         throw InvalidArgument("eval: the model's marginals are neither all Gaussian nor 2-D/3-D, so no exact "
                               "barycenter is known; pass --reference samples.npy");
