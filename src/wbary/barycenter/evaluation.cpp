@@ -18,13 +18,13 @@ std::optional<data::GaussianMoments> exact_gaussian_barycenter(const BarycenterP
   return GaussianBarycenter().solve(moments, problem.weights).barycenter;
 }
 
-std::optional<GaussianEvaluation> evaluate_gaussian(const NeuralBarycenterModel& model,
+std::optional<GaussianEvaluation> evaluate_gaussian(const BarycenterModel& model,
                                                     const BarycenterProblem& problem, int64_t n, uint64_t seed) {
   auto exact = exact_gaussian_barycenter(problem);
   if (!exact) return std::nullopt;
   GaussianEvaluation e;
   e.exact = *exact;
-  e.uvp_generator = metrics::bw2_uvp(model.sample(n, seed), *exact);
+  if (model.has_generator()) e.uvp_generator = metrics::bw2_uvp(model.sample(n, seed), *exact);
   for (size_t i = 0; i < problem.size(); ++i) {
     at::Generator gen = data::make_generator(data::derive_seed(seed, 0xe7a1, i));
     const at::Tensor x = problem.marginals[i]->sample(n, gen);
@@ -82,7 +82,7 @@ double w2_uvp(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_mass
   return 100 * r.cost / variance;
 }
 
-std::optional<DiscreteEvaluation> evaluate_discrete(const NeuralBarycenterModel& model, const BarycenterProblem& problem,
+std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model, const BarycenterProblem& problem,
                                                     int64_t n, uint64_t seed, int64_t max_dim) {
   if (problem.dim() > max_dim) return std::nullopt;
   // Two independent n-samples of every marginal: A makes the reference, B is
@@ -98,7 +98,7 @@ std::optional<DiscreteEvaluation> evaluate_discrete(const NeuralBarycenterModel&
   const auto [exact, mass] = discrete_barycenter(a, problem.weights, &e.reference);
   const auto [other, other_mass] = discrete_barycenter(b, problem.weights);
   e.sampling_floor = w2_uvp(other, exact, mass, other_mass);
-  e.uvp_generator = w2_uvp(model.sample(n, seed), exact, mass);
+  if (model.has_generator()) e.uvp_generator = w2_uvp(model.sample(n, seed), exact, mass);
   for (size_t i = 0; i < problem.size(); ++i) {
     const double uvp = w2_uvp(model.push(static_cast<int64_t>(i), b[i]), exact, mass);
     e.uvp_push_each.push_back(uvp);

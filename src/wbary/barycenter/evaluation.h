@@ -3,8 +3,8 @@
 // Accuracy of a learned barycenter against the exact one, where it is
 // known: when every marginal is Gaussian, the barycenter is the Gaussian
 // given by GaussianBarycenter, and the NWB paper (§4, eq. 11) reports
-//   - BW2-UVP of h#eta (the generative representation), and
-//   - sum_i a_i BW2-UVP(grad g_i # mu_i) (the map representation).
+//   - BW2-UVP of h#eta (the generative representation, where the method has one), and
+//   - sum_i a_i BW2-UVP(push_i # mu_i) (the map representation; every method).
 //
 // For other marginals in low dimension (2-D/3-D shapes, §4.1) the reference
 // is the exact barycenter of n-point samples of the inputs: for two inputs
@@ -27,13 +27,14 @@
 #include <utility>
 #include <vector>
 
-#include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/barycenter/barycenter_model.h"
+#include "wbary/data/gaussian.h"
 #include "wbary/barycenter/problem.h"
 
 namespace wbary::barycenter {
 
 struct GaussianEvaluation {
-  double uvp_generator = 0;           // BW2-UVP(h#eta, exact), percent
+  std::optional<double> uvp_generator;  // BW2-UVP(h#eta, exact), percent; models with a generator
   double uvp_push = 0;                // sum_i a_i BW2-UVP(grad g_i # mu_i, exact), percent
   std::vector<double> uvp_push_each;  // per marginal
   data::GaussianMoments exact;        // the exact barycenter
@@ -41,13 +42,13 @@ struct GaussianEvaluation {
 
 /// nullopt unless every marginal of `problem` is Gaussian. Uses n samples
 /// of h#eta and n samples of each marginal.
-std::optional<GaussianEvaluation> evaluate_gaussian(const NeuralBarycenterModel& model,
+std::optional<GaussianEvaluation> evaluate_gaussian(const BarycenterModel& model,
                                                     const BarycenterProblem& problem, int64_t n, uint64_t seed);
 
 struct DiscreteEvaluation {
   int64_t samples = 0;                // n, points of every cloud
   std::string reference;              // how the exact barycenter was computed
-  double uvp_generator = 0;           // UVP(h#eta, exact), percent
+  std::optional<double> uvp_generator;  // UVP(h#eta, exact), percent; models with a generator
   double uvp_push = 0;                // sum_i a_i UVP(grad g_i # mu_i, exact), percent
   std::vector<double> uvp_push_each;  // per marginal
   double sampling_floor = 0;          // UVP(exact of one sample, exact of another), percent
@@ -67,7 +68,7 @@ double w2_uvp(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_mass
 /// nullopt when the problem's dimension exceeds `max_dim` (the exact LP on
 /// n points is for shapes, not 784-d images). n samples of every marginal,
 /// of h#eta and of each grad g_i # mu_i; two exact barycenters for the floor.
-std::optional<DiscreteEvaluation> evaluate_discrete(const NeuralBarycenterModel& model, const BarycenterProblem& problem,
+std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model, const BarycenterProblem& problem,
                                                     int64_t n, uint64_t seed, int64_t max_dim = 3);
 
 /// The exact barycenter of the problem's marginals when all are Gaussian.

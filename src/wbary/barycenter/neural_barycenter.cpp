@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <torch/optim/adam.h>
-#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>
 #include <sstream>
 
 #include "wbary/error.h"
-#include "wbary/io/atomic_file.h"
-#include "wbary/io/json_file.h"
+#include "wbary/io/checkpoint.h"
 #include "wbary/nn/flat_adam.h"
 #include "wbary/nn/icnn_cpu.h"
 #include "wbary/nn/icnn_kernels.h"
@@ -96,6 +94,15 @@ NeuralBarycenterModel& NeuralBarycenter::result() {
 }
 
 NeuralBarycenter::~NeuralBarycenter() = default;
+
+std::string NeuralBarycenter::describe() const {
+  const auto& c = model_.config();
+  std::ostringstream out;
+  out << "NWB (Fan et al. 2021, Algorithm 1): ICNN width " << c.potential.width << ", generator width "
+      << c.generator.width << ", " << c.iterations << " iterations of " << c.f_steps << " x " << c.g_steps
+      << " inner steps, batch " << c.batch_size;
+  return out.str();
+}
 
 void NeuralBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
@@ -281,89 +288,43 @@ training::TrainingSummary NeuralBarycenter::train(const std::vector<training::Tr
 }
 
 void NeuralBarycenter::save_checkpoint(const std::string& path) const {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive af, ag, ah, of, og, oh;
-  model_.f->save(af);
-  model_.g->save(ag);
-  model_.h->save(ah);
-  opt_f_->save(of);
-  opt_g_->save(og);
-  opt_h_->save(oh);
-  archive.write("f", af);
-  archive.write("g", ag);
-  archive.write("h", ah);
-  archive.write("opt_f", of);
-  archive.write("opt_g", og);
-  archive.write("opt_h", oh);
+  std::vector<io::ArchiveWriter> parts = {{"f", [&](auto& a) { model_.f->save(a); }},
+                                          {"g", [&](auto& a) { model_.g->save(a); }},
+                                          {"h", [&](auto& a) { model_.h->save(a); }},
+                                          {"opt_f", [&](auto& a) { opt_f_->save(a); }},
+                                          {"opt_g", [&](auto& a) { opt_g_->save(a); }},
+                                          {"opt_h", [&](auto& a) { opt_h_->save(a); }}};
   if (averaged_) {
-    torch::serialize::OutputArchive vf, vg, vh;
-    averaged_->f->save(vf);
-    averaged_->g->save(vg);
-    averaged_->h->save(vh);
-    archive.write("averaged_f", vf);
-    archive.write("averaged_g", vg);
-    archive.write("averaged_h", vh);
+    parts.push_back({"averaged_f", [&](auto& a) { averaged_->f->save(a); }});
+    parts.push_back({"averaged_g", [&](auto& a) { averaged_->g->save(a); }});
+    parts.push_back({"averaged_h", [&](auto& a) { averaged_->h->save(a); }});
   }
   nlohmann::json meta = model_.metadata();
   meta["step"] = step_;
   meta["elapsed_seconds"] = elapsed_before_;
   meta["history"] = model_.history();
-  const std::string text = meta.dump();
-  io::write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
-  io::write_text_atomically(path + ".json", text);
+  io::save_checkpoint(path, parts, meta);
 }
 
 void NeuralBarycenter::load_checkpoint(const std::string& path) {
-  nlohmann::json meta = io::read_json(path + ".json");
-  if (meta.value("format_version", -1) != kModelFormatVersion) {
-    throw IoError(path + ".json: checkpoint format version " + std::to_string(meta.value("format_version", -1)) +
-                  ", expected " + std::to_string(kModelFormatVersion));
+  std::vector<io::ArchiveReader> parts = {{"f", [&](auto& a) { model_.f->load(a); }},
+                                          {"g", [&](auto& a) { model_.g->load(a); }},
+                                          {"h", [&](auto& a) { model_.h->load(a); }},
+                                          {"opt_f", [&](auto& a) { opt_f_->load(a); }},
+                                          {"opt_g", [&](auto& a) { opt_g_->load(a); }},
+                                          {"opt_h", [&](auto& a) { opt_h_->load(a); }}};
+  if (averaged_) {
+    parts.push_back({"averaged_f", [&](auto& a) { averaged_->f->load(a); }});
+    parts.push_back({"averaged_g", [&](auto& a) { averaged_->g->load(a); }});
+    parts.push_back({"averaged_h", [&](auto& a) { averaged_->h->load(a); }});
   }
-  nlohmann::json current = model_.metadata();
-  // A resumed run may extend the schedule or log differently; everything
-  // else must match, or the restored state would not mean the same thing.
-  for (const char* free_field : {"iterations", "log_every", "engine", "device"}) {
-    meta["config"].erase(free_field);
-    current["config"].erase(free_field);
-  }
-  for (const char* key : {"dim", "count", "weights", "config"}) {
-    if (meta[key] != current[key]) {
-      throw InvalidArgument(path + ": checkpoint was written with a different " + std::string(key) + " (" +
-                            meta[key].dump() + ", now " + current[key].dump() +
-                            "); resume with the same marginals and flags");
-    }
-  }
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    torch::serialize::InputArchive af, ag, ah, of, og, oh;
-    archive.read("f", af);
-    archive.read("g", ag);
-    archive.read("h", ah);
-    archive.read("opt_f", of);
-    archive.read("opt_g", og);
-    archive.read("opt_h", oh);
-    model_.f->load(af);
-    model_.g->load(ag);
-    model_.h->load(ah);
-    model_.f->repack();  // Module::load replaced the storages
-    model_.g->repack();
-    opt_f_->load(of);
-    opt_g_->load(og);
-    opt_h_->load(oh);
-    if (averaged_) {
-      torch::serialize::InputArchive vf, vg, vh;
-      archive.read("averaged_f", vf);
-      archive.read("averaged_g", vg);
-      archive.read("averaged_h", vh);
-      averaged_->f->load(vf);
-      averaged_->g->load(vg);
-      averaged_->h->load(vh);
-      averaged_->f->repack();
-      averaged_->g->repack();
-    }
-  } catch (const c10::Error& e) {
-    throw IoError(path + ": cannot load checkpoint (missing or corrupt): " + e.what_without_backtrace());
+  const nlohmann::json meta = io::load_checkpoint(path, parts, model_.metadata(), kModelFormatVersion);
+  // Module::load replaced the storages.
+  model_.f->repack();
+  model_.g->repack();
+  if (averaged_) {
+    averaged_->f->repack();
+    averaged_->g->repack();
   }
   step_ = meta.at("step").get<int64_t>();
   elapsed_before_ = meta.value("elapsed_seconds", 0.0);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "wbary/barycenter/barycenter_solver.h"
 #include "wbary/barycenter/neural_barycenter_config.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/barycenter/problem.h"
@@ -37,36 +38,38 @@ class FlatAdam;
 
 namespace wbary::barycenter {
 
-class NeuralBarycenter {
+class NeuralBarycenter : public BarycenterSolver {
  public:
   /// Validates the problem and config (InvalidArgument names the field)
   /// and builds fresh networks and optimisers.
   NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config);
-  ~NeuralBarycenter();
+  ~NeuralBarycenter() override;
 
   /// Runs outer iterations until config.iterations or until a callback
   /// returns true. May be called again to continue. Throws DivergenceError
   /// at the first non-finite loss, naming the step and the loss.
-  training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {});
+  training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {}) override;
 
   /// Runs exactly one outer iteration (Algorithm 1's body) and reports it.
   training::StepInfo step();
 
-  int64_t steps_done() const { return step_; }
+  int64_t steps_done() const override { return step_; }
   /// The networks being trained (the last iterate).
   const NeuralBarycenterModel& model() const { return model_; }
   NeuralBarycenterModel& model() { return model_; }
-  const BarycenterProblem& problem() const { return problem_; }
+  const BarycenterProblem& problem() const override { return problem_; }
+  std::string describe() const override;
   /// The model that comes out: the averaged networks when config.averaging
   /// > 0 (with the training history), the last iterate otherwise.
-  NeuralBarycenterModel& result();
+  NeuralBarycenterModel& result() override;
+  nlohmann::json& history() override { return model_.history(); }
 
   /// Writes the full training state (networks, Adam moments, step, history,
   /// elapsed time) to `path` atomically.
-  void save_checkpoint(const std::string& path) const;
+  void save_checkpoint(const std::string& path) const override;
   /// Restores a checkpoint written by save_checkpoint for the same problem
   /// shape and config; throws IoError / InvalidArgument otherwise.
-  void load_checkpoint(const std::string& path);
+  void load_checkpoint(const std::string& path) override;
 
  private:
   void apply_learning_rate_schedule();

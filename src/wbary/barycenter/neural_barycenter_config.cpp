@@ -57,82 +57,53 @@ void validate(const NeuralBarycenterConfig& c) {
   }
 }
 
-nlohmann::json to_json(const NeuralBarycenterConfig& c) {
-  return {
-      {"hidden_layers", c.potential.hidden_layers},
-      {"width", c.potential.width},
-      {"activation", nn::to_string(c.potential.activation)},
-      {"square_first_layer", c.potential.square_first_layer},
-      {"quadratic_skip", c.potential.quadratic_skip},
-      {"generator_layers", c.generator.hidden_layers},
-      {"generator_width", c.generator.width},
-      {"generator_batch_norm", c.generator.batch_norm},
-      {"generator_final_activation", c.generator.final_activation},
-      {"latent_dim", c.latent_dim},
-      {"iterations", c.iterations},
-      {"batch_size", c.batch_size},
-      {"g_steps", c.g_steps},
-      {"f_steps", c.f_steps},
-      {"lr_f", c.lr_f},
-      {"lr_g", c.lr_g},
-      {"lr_h", c.lr_h},
-      {"adam_beta1", c.adam_beta1},
-      {"adam_beta2", c.adam_beta2},
-      {"lr_decay_every", c.lr_decay_every},
-      {"lr_decay", c.lr_decay},
-      {"f_convexity", to_string(c.f_convexity)},
-      {"g_convexity", to_string(c.g_convexity)},
-      {"convexity_penalty", c.convexity_penalty},
-      {"engine", to_string(c.engine)},
-      {"seed", c.seed},
-      {"dtype", c.dtype},
-      {"device", c.device},
-      {"log_every", c.log_every},
-      {"averaging", c.averaging},
-  };
+config::FieldList fields(NeuralBarycenterConfig& c) {
+  config::FieldList f;
+  f.group("Algorithm 1 (defaults: Fan et al. 2021 code)")
+      .add("iterations", c.iterations, "outer iterations K_3 (24000 = 40 epochs of 600 batches)")
+      .add("batch_size", c.batch_size, "samples per marginal and step, M")
+      .add("g_steps", c.g_steps, "g-updates per f-update, K_1")
+      .add("f_steps", c.f_steps, "f-updates per h-update, K_2")
+      .add("lr_f", c.lr_f, "Adam learning rate of the potentials f_i")
+      .add("lr_g", c.lr_g, "Adam learning rate of the potentials g_i")
+      .add("lr_h", c.lr_h, "Adam learning rate of the generator h")
+      .add("adam_beta1", c.adam_beta1, "Adam beta_1 of every network")
+      .add("adam_beta2", c.adam_beta2, "Adam beta_2 of every network")
+      .add("lr_decay_every", c.lr_decay_every, "multiply learning rates by --lr-decay every k steps")
+      .add("lr_decay", c.lr_decay, "learning-rate decay factor")
+      .choice("f_convexity", c.f_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
+              "how f keeps W >= 0: clamp | penalty")
+      .choice("g_convexity", c.g_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
+              "how g keeps W >= 0: clamp | penalty")
+      .add("convexity_penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")
+      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)")
+      .choice("engine", c.engine, {{"fused", Engine::kFused}, {"autograd", Engine::kAutograd}},
+              "fused (closed-form derivatives) | autograd (reference)")
+      .add("seed", c.seed, "seeds networks, batches and latents")
+      .add("dtype", c.dtype, "float32 | float64")
+      .add("device", c.device, "cpu | cuda | cuda:N")
+      .add("log_every", c.log_every, "history record every k steps");
+  f.group("NWB networks")
+      .add("hidden_layers", c.potential.hidden_layers, "ICNN hidden layers (f_i, g_i)")
+      .add("width", c.potential.width, "ICNN width; 0 = max(2d, 32)")
+      .choice("activation", c.potential.activation,
+              {{"celu", nn::IcnnActivation::kCelu}, {"prelu", nn::IcnnActivation::kPrelu}},
+              "ICNN activation: celu | prelu")
+      .add("square_first_layer", c.potential.square_first_layer, "square the first ICNN layer")
+      .add("quadratic_skip", c.potential.quadratic_skip, "add (a.x + c)^2 to the ICNN")
+      .add("generator_layers", c.generator.hidden_layers, "hidden Linear+BN+PReLU blocks of h")
+      .add("generator_width", c.generator.width, "width of h; 0 = the paper's table, >= 32")
+      .add("generator_batch_norm", c.generator.batch_norm, "BatchNorm in h")
+      .add("generator_final_activation", c.generator.final_activation, "PReLU on h's output")
+      .add("latent_dim", c.latent_dim, "dimension of Z; 0 = d");
+  return f;
 }
 
-void update_from_json(NeuralBarycenterConfig& c, const nlohmann::json& j) {
-  if (!j.is_object()) throw InvalidArgument("config: expected a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const nlohmann::json& v = it.value();
-    try {
-      if (k == "hidden_layers") c.potential.hidden_layers = v.get<int64_t>();
-      else if (k == "width") c.potential.width = v.get<int64_t>();
-      else if (k == "activation") c.potential.activation = nn::parse_icnn_activation(v.get<std::string>());
-      else if (k == "square_first_layer") c.potential.square_first_layer = v.get<bool>();
-      else if (k == "quadratic_skip") c.potential.quadratic_skip = v.get<bool>();
-      else if (k == "generator_layers") c.generator.hidden_layers = v.get<int64_t>();
-      else if (k == "generator_width") c.generator.width = v.get<int64_t>();
-      else if (k == "generator_batch_norm") c.generator.batch_norm = v.get<bool>();
-      else if (k == "generator_final_activation") c.generator.final_activation = v.get<bool>();
-      else if (k == "latent_dim") c.latent_dim = v.get<int64_t>();
-      else if (k == "iterations") c.iterations = v.get<int64_t>();
-      else if (k == "batch_size") c.batch_size = v.get<int64_t>();
-      else if (k == "g_steps") c.g_steps = v.get<int64_t>();
-      else if (k == "f_steps") c.f_steps = v.get<int64_t>();
-      else if (k == "lr_f") c.lr_f = v.get<double>();
-      else if (k == "lr_g") c.lr_g = v.get<double>();
-      else if (k == "lr_h") c.lr_h = v.get<double>();
-      else if (k == "adam_beta1") c.adam_beta1 = v.get<double>();
-      else if (k == "adam_beta2") c.adam_beta2 = v.get<double>();
-      else if (k == "lr_decay_every") c.lr_decay_every = v.get<int64_t>();
-      else if (k == "lr_decay") c.lr_decay = v.get<double>();
-      else if (k == "f_convexity") c.f_convexity = parse_convexity(v.get<std::string>());
-      else if (k == "g_convexity") c.g_convexity = parse_convexity(v.get<std::string>());
-      else if (k == "convexity_penalty") c.convexity_penalty = v.get<double>();
-      else if (k == "engine") c.engine = parse_engine(v.get<std::string>());
-      else if (k == "seed") c.seed = v.get<uint64_t>();
-      else if (k == "dtype") c.dtype = v.get<std::string>();
-      else if (k == "device") c.device = v.get<std::string>();
-      else if (k == "log_every") c.log_every = v.get<int64_t>();
-      else if (k == "averaging") c.averaging = v.get<double>();
-      else throw InvalidArgument("config: unknown field '" + k + "'");
-    } catch (const nlohmann::json::exception& e) {
-      throw InvalidArgument("config field '" + k + "': wrong type (" + v.dump() + "): " + e.what());
-    }
-  }
+nlohmann::json to_json(const NeuralBarycenterConfig& c) {
+  NeuralBarycenterConfig copy = c;
+  return fields(copy).to_json();
 }
+
+void update_from_json(NeuralBarycenterConfig& c, const nlohmann::json& j) { fields(c).update(j); }
 
 }  // namespace wbary::barycenter

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "wbary/config/fields.h"
 #include "wbary/nn/generator.h"
 #include "wbary/nn/icnn.h"
 
@@ -69,6 +70,8 @@ struct NeuralBarycenterConfig {
 /// Throws InvalidArgument naming the flag of the first invalid field.
 void validate(const NeuralBarycenterConfig& config);
 
+/// The fields of `config` (JSON keys; flags --key-with-dashes), help and groups.
+config::FieldList fields(NeuralBarycenterConfig& config);
 nlohmann::json to_json(const NeuralBarycenterConfig& config);
 /// Reads the fields present in `j` over `config` (absent fields keep their
 /// values); throws InvalidArgument on an unknown key or a wrong type.

@@ -38,18 +38,6 @@ NeuralBarycenterModel::NeuralBarycenterModel(int64_t dim, int64_t count, std::ve
   h->to(dev, dtype);
 }
 
-void NeuralBarycenterModel::check_index(int64_t i, const at::Tensor& x, const char* what) const {
-  if (i < 0 || i >= count_) {
-    throw InvalidArgument(std::string(what) + ": marginal " + std::to_string(i + 1) + " does not exist, expected 1.." +
-                          std::to_string(count_));
-  }
-  if (x.dim() != 2 || x.size(1) != dim_) {
-    std::ostringstream msg;
-    msg << what << ": input has shape " << x.sizes() << ", expected [n, " << dim_ << "]";
-    throw InvalidArgument(msg.str());
-  }
-}
-
 at::Tensor NeuralBarycenterModel::sample(int64_t n, uint64_t seed) const {
   if (n < 1) throw InvalidArgument("sample: n must be >= 1");
   torch::NoGradGuard no_grad;
@@ -65,17 +53,18 @@ at::Tensor NeuralBarycenterModel::sample(int64_t n, uint64_t seed) const {
 }
 
 at::Tensor NeuralBarycenterModel::push(int64_t i, const at::Tensor& x) const {
-  check_index(i, x, "push");
+  check_input(i, x, "push");
   return g->gradient_of(i, x).to(at::kCPU).to(at::kDouble);
 }
 
 at::Tensor NeuralBarycenterModel::pull(int64_t i, const at::Tensor& y) const {
-  check_index(i, y, "pull");
+  check_input(i, y, "pull");
   return f->gradient_of(i, y).to(at::kCPU).to(at::kDouble);
 }
 
 nlohmann::json NeuralBarycenterModel::metadata() const {
   return {{"format", "wbary.neural_barycenter"},
+          {"method", method()},
           {"format_version", kModelFormatVersion},
           {"wbary_version", WBARY_VERSION},
           {"dim", dim_},

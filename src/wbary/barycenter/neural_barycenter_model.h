@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "wbary/barycenter/barycenter_model.h"
 #include "wbary/barycenter/neural_barycenter_config.h"
 #include "wbary/nn/generator.h"
 #include "wbary/nn/icnn.h"
@@ -29,32 +30,36 @@ namespace wbary::barycenter {
 /// Bumped whenever the on-disk layout changes; load() refuses other values.
 inline constexpr int kModelFormatVersion = 1;
 
-class NeuralBarycenterModel {
+class NeuralBarycenterModel : public BarycenterModel {
  public:
   /// Fresh networks for `count` marginals in R^dim, initialised from config.seed.
   NeuralBarycenterModel(int64_t dim, int64_t count, std::vector<double> weights,
                         std::vector<std::string> marginal_specs, NeuralBarycenterConfig config);
 
-  int64_t dim() const { return dim_; }
-  int64_t count() const { return count_; }
+  std::string method() const override { return "nwb"; }
+  int64_t dim() const override { return dim_; }
+  int64_t count() const override { return count_; }
   int64_t latent_dim() const { return h->latent_dim(); }
-  const std::vector<double>& weights() const { return weights_; }
-  const std::vector<std::string>& marginal_specs() const { return specs_; }
+  const std::vector<double>& weights() const override { return weights_; }
+  const std::vector<std::string>& marginal_specs() const override { return specs_; }
+  uint64_t seed() const override { return config_.seed; }
+  bool has_generator() const override { return true; }
+  bool has_pull() const override { return true; }
   const NeuralBarycenterConfig& config() const { return config_; }
 
   /// n samples of h#eta (BatchNorm with its running statistics), [n, d] float64.
-  at::Tensor sample(int64_t n, uint64_t seed) const;
+  at::Tensor sample(int64_t n, uint64_t seed) const override;
   /// grad g_i(x): marginal i -> barycenter. x [n, d]; i is 0-based.
-  at::Tensor push(int64_t i, const at::Tensor& x) const;
+  at::Tensor push(int64_t i, const at::Tensor& x) const override;
   /// grad f_i(y): barycenter -> marginal i. y [n, d]; i is 0-based.
-  at::Tensor pull(int64_t i, const at::Tensor& y) const;
+  at::Tensor pull(int64_t i, const at::Tensor& y) const override;
 
   /// Training and evaluation records (JSON objects with a "step" field).
-  nlohmann::json& history() { return history_; }
-  const nlohmann::json& history() const { return history_; }
+  nlohmann::json& history() override { return history_; }
+  const nlohmann::json& history() const override { return history_; }
 
   /// Writes model.pt and model.json into `dir` (created if missing), each atomically.
-  void save(const std::string& dir) const;
+  void save(const std::string& dir) const override;
   /// Throws IoError naming the file on a missing/corrupt directory or a
   /// model written by another format version.
   /// `device` overrides the device the model was trained on ("" keeps it),
@@ -65,7 +70,7 @@ class NeuralBarycenterModel {
   at::Device device() const { return at::Device(config_.device); }
 
   /// Metadata written to model.json (also reused by checkpoints).
-  nlohmann::json metadata() const;
+  nlohmann::json metadata() const override;
 
   // The networks: f and g stack the N potentials ([N, out, in] weights).
   std::shared_ptr<nn::IcnnPotential> f;
@@ -73,8 +78,6 @@ class NeuralBarycenterModel {
   nn::Generator h{nullptr};
 
  private:
-  void check_index(int64_t i, const at::Tensor& x, const char* what) const;
-
   int64_t dim_;
   int64_t count_;
   std::vector<double> weights_;

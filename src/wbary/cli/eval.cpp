@@ -3,7 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/barycenter/methods.h"
 #include "wbary/cli/common.h"
 #include "wbary/cli/evaluation.h"
 #include "wbary/data/empirical.h"
@@ -38,7 +38,8 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([o] {
     set_threads(o->threads);
-    auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
+    const auto model_ptr = barycenter::load_model(o->model, o->device);
+    const barycenter::BarycenterModel& model = *model_ptr;
     nlohmann::json out = nlohmann::json::object();
     // The model's own marginals, read again only where a reference is made
     // from them (a --reference file needs none of them to exist any more).
@@ -66,7 +67,21 @@ void register_eval(CLI::App& app) {
       }
       const auto moments = metrics::empirical_moments(ref);
       out["reference"] = o->reference;
-      out["bw2_uvp_generator"] = metrics::bw2_uvp(model.sample(o->n, o->seed), moments);
+      if (model.has_generator()) {
+        out["bw2_uvp_generator"] = metrics::bw2_uvp(model.sample(o->n, o->seed), moments);
+        std::cout << out.dump(2) << "\n";
+        return;
+      }
+      // No generator: the pushes of fresh samples of the model's marginals.
+      double total = 0;
+      for (int64_t i = 0; i < model.count(); ++i) {
+        const auto sampler = data::make_sampler(model.marginal_specs().at(i));
+        at::Generator gen = data::make_generator(data::derive_seed(o->seed, 0xe7a1, i));
+        const double uvp = metrics::bw2_uvp(model.push(i, sampler->sample(o->n, gen)), moments);
+        out["bw2_uvp_push_each"].push_back(uvp);
+        total += model.weights()[i] * uvp;
+      }
+      out["bw2_uvp_push"] = total;
     } else {
       out = evaluate_model(model, model_problem(), o->n, o->seed, o->n_exact);
       if (out.empty()) {

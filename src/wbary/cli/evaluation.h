@@ -7,29 +7,30 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/barycenter/barycenter_model.h"
 #include "wbary/barycenter/problem.h"
 
 namespace wbary::cli {
 
-/// Gaussian marginals: {"bw2_uvp_generator", "bw2_uvp_push", "bw2_uvp_push_each",
+/// Gaussian marginals: {"bw2_uvp_generator" (models with a generator), "bw2_uvp_push", "bw2_uvp_push_each",
 /// "samples"} against the exact Gaussian barycenter (n samples). Otherwise, in
 /// 2-D/3-D: {"reference", "samples", "uvp_generator", "uvp_push",
 /// "uvp_push_each", "sampling_floor"} against the exact discrete barycenter
 /// of n_exact-point samples (0: skip). {} when neither applies.
-nlohmann::json evaluate_model(const barycenter::NeuralBarycenterModel& model,
+nlohmann::json evaluate_model(const barycenter::BarycenterModel& model,
                               const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed,
                               int64_t n_exact = 0);
 
 /// The discrete block above alone (nullopt above 3-D).
-nlohmann::json evaluate_against_exact(const barycenter::NeuralBarycenterModel& model,
+nlohmann::json evaluate_against_exact(const barycenter::BarycenterModel& model,
                                       const barycenter::BarycenterProblem& problem, int64_t n_exact, uint64_t seed);
 
 /// One line for people: "h#eta 0.89 %, grad g_i#mu_i 0.34 / 0.49 % (UVP against ...)".
 std::string evaluation_summary(const nlohmann::json& evaluation);
 
-/// Three panels: the marginals, h#eta, and grad g_i # mu_i (Fan et al. Fig. 4).
-void plot_2d(const barycenter::NeuralBarycenterModel& model, const barycenter::BarycenterProblem& problem,
+/// Three panels: the marginals, sample() (h#eta for NWB; pushed samples otherwise), and each push_i # mu_i
+/// (Fan et al. Fig. 4).
+void plot_2d(const barycenter::BarycenterModel& model, const barycenter::BarycenterProblem& problem,
              const std::string& path, int64_t n);
 
 }  // namespace wbary::cli

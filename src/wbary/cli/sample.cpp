@@ -1,5 +1,5 @@
-// `wbary sample`: draw from a trained barycenter, h#eta.
-#include "wbary/barycenter/neural_barycenter_model.h"
+// `wbary sample`, `push`, `pull`: use a trained barycenter model of any method.
+#include "wbary/barycenter/methods.h"
 #include "wbary/cli/common.h"
 #include "wbary/data/empirical.h"
 #include "wbary/error.h"
@@ -15,7 +15,8 @@ void register_sample(CLI::App& app) {
     std::string device = "cpu";
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("sample", "Draw n samples of the barycenter h#eta from a trained model");
+  CLI::App* cmd = app.add_subcommand("sample", "Draw n samples of the barycenter from a trained model: h#eta (NWB), or fresh samples of the marginals pushed "
+      "onto it (CWB, CRWB: these need the marginals' files)");
   cmd->add_option("--model", o->model, "model directory written by `wbary fit`")->required();
   cmd->add_option("--n", o->n, "number of samples")->capture_default_str();
   cmd->add_option("--seed", o->seed, "latent seed")->capture_default_str();
@@ -26,8 +27,8 @@ void register_sample(CLI::App& app) {
   cmd->callback([o] {
     set_threads(o->threads);
     if (o->n < 1) throw InvalidArgument("--n: got " + std::to_string(o->n) + ", expected >= 1");
-    auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
-    data::write_points(o->out, model.sample(o->n, o->seed));
+    auto model = barycenter::load_model(o->model, o->device);
+    data::write_points(o->out, model->sample(o->n, o->seed));
   });
 }
 
@@ -42,8 +43,9 @@ void register_push_pull(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand(
         push ? "push" : "pull",
-        push ? "Map points of marginal i onto the barycenter: grad g_i(x)"
-             : "Map barycenter points back onto marginal i: grad f_i(y) (pull of `wbary sample` generates marginal i)");
+        push ? "Map points of marginal i onto the barycenter: grad g_i(x) (NWB), grad psi_i(x) (CWB), x - grad f_i(x)/2 (CRWB)"
+             : "Map barycenter points back onto marginal i: grad f_i(y) (NWB), grad psibar_i(y) (CWB); pull of `wbary sample` "
+               "generates marginal i");
     cmd->add_option("--model", o->model, "model directory written by `wbary fit`")->required();
     cmd->add_option("--marginal,-i", o->marginal, "marginal index, 1-based")->required();
     cmd->add_option("--in", o->in, "input points (.npy or .csv, [n, d])")->required();
@@ -52,17 +54,17 @@ void register_push_pull(CLI::App& app) {
     cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
     cmd->callback([o, push] {
       set_threads(o->threads);
-      auto model = barycenter::NeuralBarycenterModel::load(o->model, o->device);
-      if (o->marginal < 1 || o->marginal > model.count()) {
+      auto model = barycenter::load_model(o->model, o->device);
+      if (o->marginal < 1 || o->marginal > model->count()) {
         throw InvalidArgument("--marginal: got " + std::to_string(o->marginal) + ", the model has marginals 1.." +
-                              std::to_string(model.count()));
+                              std::to_string(model->count()));
       }
       const at::Tensor x = data::read_points(o->in);
-      if (x.size(1) != model.dim()) {
+      if (x.size(1) != model->dim()) {
         throw InvalidArgument(o->in + ": points have dimension " + std::to_string(x.size(1)) +
-                              ", expected " + std::to_string(model.dim()) + " (the model's)");
+                              ", expected " + std::to_string(model->dim()) + " (the model's)");
       }
-      data::write_points(o->out, push ? model.push(o->marginal - 1, x) : model.pull(o->marginal - 1, x));
+      data::write_points(o->out, push ? model->push(o->marginal - 1, x) : model->pull(o->marginal - 1, x));
     });
   }
 }

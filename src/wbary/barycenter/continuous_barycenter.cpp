@@ -1,0 +1,186 @@
+#include "wbary/barycenter/continuous_barycenter.h"
+
+#include <torch/autograd.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "wbary/error.h"
+#include "wbary/io/checkpoint.h"
+#include "wbary/nn/flat_adam.h"
+
+namespace wbary::barycenter {
+namespace {
+
+constexpr uint64_t kProposalStream = 0xc3b0;
+constexpr uint64_t kPretrainStream = 0xc3b1;
+
+// Copies network 0 of `from` (a stack of one) into every network of `to`.
+void broadcast_into(const nn::IcnnPotential& from, nn::IcnnPotential& to) {
+  torch::NoGradGuard no_grad;
+  const nn::IcnnWeights& s = from.weights();
+  const nn::IcnnWeights& t = to.weights();
+  auto copy = [](const at::Tensor& dst, const at::Tensor& src) {
+    if (dst.defined()) dst.copy_(src.expand_as(dst));
+  };
+  for (size_t l = 0; l < t.A.size(); ++l) copy(t.A[l], s.A[l]);
+  for (size_t l = 0; l < t.b.size(); ++l) copy(t.b[l], s.b[l]);
+  for (size_t l = 0; l < t.W.size(); ++l) copy(t.W[l], s.W[l]);
+  for (size_t l = 0; l < t.slope.size(); ++l) copy(t.slope[l], s.slope[l]);
+  copy(t.w, s.w);
+  copy(t.a, s.a);
+  copy(t.c, s.c);
+}
+
+}  // namespace
+
+ContinuousBarycenter::ContinuousBarycenter(BarycenterProblem problem, ContinuousBarycenterConfig config)
+    : problem_((problem.validate(), std::move(problem))),
+      model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
+             std::move(config)) {
+  const auto& c = model_.config();
+  weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
+                 .to(model_.psi->weights().w.options());
+  pretrain_to_identity();
+  opt_psi_ = std::make_unique<nn::FlatAdam>(model_.psi->flat_parameters(),
+                                           nn::FlatAdamOptions{c.lr, c.psi_beta1, c.psi_beta2});
+  opt_conj_ = std::make_unique<nn::FlatAdam>(model_.conjugate->flat_parameters(),
+                                            nn::FlatAdamOptions{c.lr, c.conjugate_beta1, c.conjugate_beta2});
+}
+
+ContinuousBarycenter::~ContinuousBarycenter() = default;
+
+void ContinuousBarycenter::pretrain_to_identity() {
+  const auto& c = model_.config();
+  const int64_t d = model_.dim();
+  at::Generator gen = data::make_generator(data::derive_seed(c.seed, 0xc0, 0));
+  const auto options = model_.psi->weights().w.options();
+  nn::IcnnPotential net(1, d, c.potential, gen, options.dtype().toScalarType(), options.device());
+  // Adam lr 1e-3, betas (0.8, 0.9) as the authors' pre-training (cw2b.md §2.2).
+  nn::FlatAdam opt(net.flat_parameters(), nn::FlatAdamOptions{1e-3, 0.8, 0.9});
+  pretrain_mse_ = INFINITY;
+  for (pretrain_steps_ = 0; pretrain_steps_ < c.pretrain_iterations; ++pretrain_steps_) {
+    at::Generator g = data::make_generator(data::derive_seed(c.seed, kPretrainStream, pretrain_steps_));
+    const at::Tensor x =
+        (c.pretrain_scale * at::randn({1, c.batch_size, d}, g, at::TensorOptions().dtype(at::kDouble))).to(options);
+    net.zero_grad();
+    const at::Tensor grad = net.gradient_autograd(x, /*create_graph=*/true);
+    const at::Tensor mse = (grad - x).pow(2).sum(-1).mean();
+    mse.backward();
+    pretrain_mse_ = mse.item<double>();
+    if (pretrain_mse_ < c.pretrain_tolerance) break;
+    net.gather_gradients();
+    opt.step(net.flat_gradients());
+    net.clamp_convex_weights();
+  }
+  broadcast_into(net, *model_.psi);
+  broadcast_into(net, *model_.conjugate);
+}
+
+std::string ContinuousBarycenter::describe() const {
+  const auto& c = model_.config();
+  std::ostringstream out;
+  out << "CWB (Korotin et al. 2021): ICNN width " << c.potential.width << ", " << c.iterations
+      << " steps, batch " << c.batch_size << ", lambda_cyc " << c.cycle_weight << ", lambda_cong "
+      << c.congruence_weight << "; pre-trained to the identity in " << pretrain_steps_ << " steps (MSE "
+      << pretrain_mse_ << ")";
+  return out.str();
+}
+
+training::StepInfo ContinuousBarycenter::step() {
+  const auto& c = model_.config();
+  auto& psi = *model_.psi;
+  auto& conj = *model_.conjugate;
+  const int64_t N = model_.count(), B = c.batch_size, d = model_.dim();
+  const auto options = psi.weights().w.options();
+  std::vector<at::Tensor> xs;
+  for (int64_t i = 0; i < N; ++i) xs.push_back(problem_.marginals[i]->batch(c.seed, i, step_, B));
+  const at::Tensor x = at::stack(xs).to(options);  // [N, B, d]
+  at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kProposalStream, step_));
+  const at::Tensor proposal =
+      at::randn({c.proposal_samples, d}, zgen, at::TensorOptions().dtype(at::kDouble)).to(options);
+
+  psi.zero_grad();
+  conj.zero_grad();
+  // grad psi_i(x) with its graph (the cycle term trains psi through it).
+  const at::Tensor xr = x.detach().requires_grad_(true);
+  const at::Tensor t = torch::autograd::grad({psi.value(xr).sum()}, {xr}, {}, true, true)[0];
+  const at::Tensor t_sg = t.detach();
+  const at::Tensor a = weights_;
+
+  // Term 1: sum_i a_i E[<x, sg(t)> - psibar_i(sg(t))]; only psibar learns from it.
+  const at::Tensor dual = ((x * t_sg).sum(-1) - conj.value(t_sg)).mean(1);  // [N]
+  const at::Tensor loss_dual = (a * dual).sum();
+  // Cycle: grad psibar_i(grad psi_i(x)) = x, in mean squared coordinates.
+  const at::Tensor back = torch::autograd::grad({conj.value(t).sum()}, {t}, {}, true, true)[0];
+  const at::Tensor loss_cycle = (a * (back - x).pow(2).mean(-1).mean(1)).sum();
+  // Congruence on Q~ = N(0, I) samples and every marginal's detached pushes.
+  const at::Tensor q = at::cat({proposal, t_sg.reshape({N * B, d})});
+  const at::Tensor psibar_q = conj.value(q.unsqueeze(0).expand({N, q.size(0), d}));  // [N, M]
+  const at::Tensor loss_congruence =
+      at::relu((a.view({N, 1}) * psibar_q).sum(0) - 0.5 * (q * q).sum(-1)).mean();
+  const at::Tensor loss = loss_dual + c.cycle_weight * loss_cycle + c.congruence_weight * loss_congruence;
+  loss.backward();
+  psi.gather_gradients();
+  conj.gather_gradients();
+  opt_psi_->step(psi.flat_gradients());
+  opt_conj_->step(conj.flat_gradients());
+  psi.clamp_convex_weights();
+  conj.clamp_convex_weights();
+
+  ++step_;
+  training::StepInfo info;
+  info.step = step_;
+  info.total_steps = c.iterations;
+  // sum_i a_i W2^2(mu_i, nu) / 2 ~ sum_i a_i E[|x|^2/2 - <x, t> + |t|^2/2], from the batch.
+  const at::Tensor half_cost = (a * (0.5 * (x - t_sg).pow(2).sum(-1).mean(1))).sum();
+  info.losses = {{"loss", loss.item<double>()},
+                 {"dual", loss_dual.item<double>()},
+                 {"cycle", loss_cycle.item<double>()},
+                 {"congruence", loss_congruence.item<double>()},
+                 {"barycenter_cost", 2 * half_cost.item<double>()}};
+  for (const auto& [name, value] : info.losses) {
+    if (!std::isfinite(value)) {
+      std::ostringstream msg;
+      msg << "training diverged at step " << step_ << ": " << name << " is " << value
+          << " (expected a finite value); lower --lr or standardise the data";
+      throw DivergenceError(msg.str());
+    }
+  }
+  return info;
+}
+
+training::TrainingSummary ContinuousBarycenter::train(const std::vector<training::TrainingCallback*>& callbacks) {
+  const auto& c = model_.config();
+  return training::run_training_loop([this] { return step(); }, step_, c.iterations, c.log_every,
+                                     elapsed_before_, model_.history(), callbacks);
+}
+
+void ContinuousBarycenter::save_checkpoint(const std::string& path) const {
+  nlohmann::json meta = model_.metadata();
+  meta["step"] = step_;
+  meta["elapsed_seconds"] = elapsed_before_;
+  meta["history"] = model_.history();
+  io::save_checkpoint(path,
+                      {{"psi", [&](auto& a) { model_.psi->save(a); }},
+                       {"conjugate", [&](auto& a) { model_.conjugate->save(a); }},
+                       {"opt_psi", [&](auto& a) { opt_psi_->save(a); }},
+                       {"opt_conjugate", [&](auto& a) { opt_conj_->save(a); }}},
+                      meta);
+}
+
+void ContinuousBarycenter::load_checkpoint(const std::string& path) {
+  const nlohmann::json meta = io::load_checkpoint(path,
+                                                  {{"psi", [&](auto& a) { model_.psi->load(a); }},
+                                                   {"conjugate", [&](auto& a) { model_.conjugate->load(a); }},
+                                                   {"opt_psi", [&](auto& a) { opt_psi_->load(a); }},
+                                                   {"opt_conjugate", [&](auto& a) { opt_conj_->load(a); }}},
+                                                  model_.metadata(), ContinuousBarycenterModel::kFormatVersion);
+  model_.psi->repack();
+  model_.conjugate->repack();
+  step_ = meta.at("step").get<int64_t>();
+  elapsed_before_ = meta.value("elapsed_seconds", 0.0);
+  model_.history() = meta.value("history", nlohmann::json::array());
+}
+
+}  // namespace wbary::barycenter

@@ -1,0 +1,65 @@
+#include "wbary/cli/config_flags.h"
+
+#include "wbary/error.h"
+#include "wbary/io/json_file.h"
+
+namespace wbary::cli {
+
+ConfigFlags::ConfigFlags(CLI::App* cmd) : cmd_(cmd) {
+  cmd->add_option("--config", config_file_,
+                  "JSON config (as printed by --dump-config, or a model.json); flags override it");
+  cmd->add_flag("--dump-config", dump_config_, "print the effective config as JSON and exit");
+}
+
+void ConfigFlags::add_method(const std::string& method, const config::FieldList& defaults) {
+  for (const config::Field& field : defaults.fields()) {
+    const nlohmann::json value = field.get();
+    const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    methods_of_[field.name].insert(method);
+    auto& text = defaults_[field.name];
+    text += (text.empty() ? "" : ", ") + method + " " + shown;
+    auto it = options_.find(field.name);
+    if (it != options_.end()) {
+      it->second->default_str(text);
+      auto& help = helps_[field.name];
+      if (help.find(field.help) == std::string::npos) help += "; " + method + ": " + field.help;
+      it->second->description(help);
+      it->second->group("Options of several methods (default per method)");
+      continue;
+    }
+    const std::string name = field.name;
+    CLI::Option* opt = cmd_->add_option_function<std::string>(
+        config::flag_name(name), [this, name](const std::string& v) { given_.emplace_back(name, v); }, field.help);
+    opt->group(field.group);
+    opt->default_str(text);
+    if (!field.choices.empty()) {
+      std::string choices;
+      for (const auto& c : field.choices) choices += (choices.empty() ? "" : "|") + c;
+      opt->option_text(choices);
+    }
+    options_[name] = opt;
+    helps_[name] = method + ": " + field.help;
+  }
+}
+
+void ConfigFlags::apply(const std::string& method, const config::FieldList& fields) const {
+  if (!config_file_.empty()) {
+    const nlohmann::json j = io::read_json(config_file_);
+    try {
+      fields.update(j.contains("config") ? j["config"] : j);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(config_file_ + ": " + e.what() + " (for --method " + method + ")");
+    }
+  }
+  for (const auto& [name, text] : given_) {
+    if (!fields.find(name)) {
+      std::string owners;
+      for (const auto& m : methods_of_.at(name)) owners += (owners.empty() ? "" : ", ") + m;
+      throw InvalidArgument(config::flag_name(name) + " is an option of --method " + owners + ", not of --method " +
+                            method);
+    }
+    fields.set_text(name, text);
+  }
+}
+
+}  // namespace wbary::cli
