@@ -22,7 +22,10 @@
 #include "wbary/barycenter/evaluation.h"
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/barycenter/neural_barycenter.h"
+#include "wbary/barycenter/methods.h"
+#include "wbary/barycenter/continuous_barycenter_model.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
+#include "wbary/barycenter/regularized_barycenter_model.h"
 #include "wbary/barycenter/robust_barycenter.h"
 #include "wbary/maps/w2_map.h"
 #include "wbary/data/empirical.h"
@@ -285,45 +288,58 @@ PYBIND11_MODULE(wbary, m) {
       py::arg("means"), py::arg("covariances"), py::arg("weights") = std::vector<double>{},
       "The W2 barycenter of Gaussians N(m_i, S_i) by the fixed point of Alvarez-Esteban et al.; returns (mean, cov).");
 
-  py::class_<wbary::barycenter::NeuralBarycenterModel>(
-      m, "NeuralBarycenter", "A trained neural barycenter (wbary.fit, or `wbary fit --out DIR`)")
-      .def_static("load", &wbary::barycenter::NeuralBarycenterModel::load, py::arg("dir"), py::arg("device") = "",
-                  "Loads OUT/model.* written by `wbary fit` or NeuralBarycenter.save.")
-      .def("save", &wbary::barycenter::NeuralBarycenterModel::save, py::arg("dir"),
+  using wbary::barycenter::BarycenterModel;
+  py::class_<BarycenterModel>(m, "BarycenterModel",
+                              "A trained continuous barycenter (wbary.fit, wbary.load_model, or `wbary fit --out DIR`)")
+      .def("save", &BarycenterModel::save, py::arg("dir"),
            "Writes DIR/model.pt and DIR/model.json (readable by `wbary sample`, `push`, `pull`, `eval`).")
+      .def_property_readonly("method", &BarycenterModel::method, "'nwb', 'cwb' or 'crwb'")
       .def_property_readonly(
-          "history",
-          [](const wbary::barycenter::NeuralBarycenterModel& model) {
-            return to_python(model.history());
-          },
+          "history", [](const BarycenterModel& model) { return to_python(model.history()); },
           "Training records (losses every log_every steps), as a list of dicts.")
-      .def_property_readonly("dim", &wbary::barycenter::NeuralBarycenterModel::dim)
-      .def_property_readonly("count", &wbary::barycenter::NeuralBarycenterModel::count)
+      .def_property_readonly("dim", &BarycenterModel::dim)
+      .def_property_readonly("count", &BarycenterModel::count)
+      .def_property_readonly("has_generator", &BarycenterModel::has_generator,
+                             "True when sample() draws from the model alone (NWB's h); otherwise it pushes fresh "
+                             "samples of the marginals")
       .def(
           "sample",
-          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t n, uint64_t seed) {
+          [](const BarycenterModel& model, int64_t n, uint64_t seed) {
             return to_array(without_gil([&] { return model.sample(n, seed); }));
           },
-          py::arg("n"), py::arg("seed") = 0, "n barycenter samples h(Z), [n, d].")
+          py::arg("n"), py::arg("seed") = 0, "n barycenter samples, [n, d]: h(Z) for NWB, pushed marginal samples otherwise.")
       .def(
           "push",
-          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& x) {
+          [](const BarycenterModel& model, int64_t i, const Array& x) {
             const at::Tensor t = to_tensor(x, "x", 2);
             return to_array(without_gil([&] { return model.push(i, t); }));
           },
-          py::arg("i"), py::arg("x"), "Maps samples of marginal i to the barycenter (grad g_i), [n, d].")
+          py::arg("i"), py::arg("x"),
+          "Maps samples of marginal i to the barycenter (NWB grad g_i, CWB grad psi_i, CRWB x - grad f_i/2), [n, d].")
       .def(
           "pull",
-          [](const wbary::barycenter::NeuralBarycenterModel& model, int64_t i, const Array& y) {
+          [](const BarycenterModel& model, int64_t i, const Array& y) {
             const at::Tensor t = to_tensor(y, "y", 2);
             return to_array(without_gil([&] { return model.pull(i, t); }));
           },
-          py::arg("i"), py::arg("y"), "Maps barycenter samples back to marginal i (grad f_i), [n, d].");
+          py::arg("i"), py::arg("y"), "Maps barycenter samples back to marginal i (NWB grad f_i, CWB grad psibar_i), [n, d].");
+  py::class_<wbary::barycenter::NeuralBarycenterModel, BarycenterModel>(
+      m, "NeuralBarycenter", "A trained neural barycenter (NWB; wbary.fit, or `wbary fit --out DIR`)")
+      .def_static("load", &wbary::barycenter::NeuralBarycenterModel::load, py::arg("dir"), py::arg("device") = "",
+                  "Loads OUT/model.* written by `wbary fit` or NeuralBarycenter.save.");
+  py::class_<wbary::barycenter::ContinuousBarycenterModel, BarycenterModel>(
+      m, "ContinuousBarycenter", "A trained CWB barycenter (Korotin et al. 2021; wbary.fit(method='cwb'))");
+  py::class_<wbary::barycenter::RegularizedBarycenterModel, BarycenterModel>(
+      m, "RegularizedBarycenter", "A trained CRWB barycenter (Li et al. 2020; wbary.fit(method='crwb'))");
+  m.def(
+      "load_model",
+      [](const std::string& dir, const std::string& device) { return wbary::barycenter::load_model(dir, device); },
+      py::arg("dir"), py::arg("device") = "", "Loads a model directory written by `wbary fit` with any --method.");
 
   m.def(
       "fit",
       [](const std::vector<py::object>& marginals, std::vector<double> weights, const py::object& config,
-         int64_t progress_every) {
+         int64_t progress_every, const std::string& method) {
         wbary::barycenter::BarycenterProblem problem;
         for (const auto& mo : marginals) {
           std::string spec;
@@ -332,19 +348,20 @@ PYBIND11_MODULE(wbary, m) {
         }
         problem.weights = std::move(weights);
         problem.validate();
-        wbary::barycenter::NeuralBarycenterConfig c;
-        wbary::barycenter::update_from_json(c, to_json(config));
-        wbary::barycenter::validate(c);
-        wbary::barycenter::NeuralBarycenter solver(std::move(problem), c);
-        train_from_python(solver, progress_every);
-        return std::move(solver.result());
+        const auto& m = wbary::barycenter::find_method(method);
+        wbary::config::FieldList c = m.default_config();
+        c.update(to_json(config));
+        std::unique_ptr<wbary::barycenter::BarycenterSolver> solver = m.make_solver(std::move(problem), c.to_json());
+        train_from_python(*solver, progress_every);
+        return solver->take_result();
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
-      py::arg("progress_every") = 0,
-      "Trains a neural Wasserstein barycenter (Fan et al. 2021, Algorithm 1) of marginals given as point clouds\n"
-      "[n, d] or specs ('gaussian:dim=16,seed=3', see `wbary fit --help`). config: a dict of\n"
-      "`wbary fit --dump-config` keys (e.g. {'iterations': 2000, 'batch_size': 256}); defaults are the paper's.\n"
-      "Returns a NeuralBarycenter. Ctrl-C stops training and raises KeyboardInterrupt.");
+      py::arg("progress_every") = 0, py::arg("method") = "nwb",
+      "Trains a continuous Wasserstein barycenter of marginals given as point clouds [n, d] or specs\n"
+      "('gaussian:dim=16,seed=3', see `wbary fit --help`). method: 'nwb' (Fan et al. 2021, Algorithm 1; default),\n"
+      "'cwb' (Korotin et al. 2021) or 'crwb' (Li et al. 2020). config: a dict of `wbary fit --method M\n"
+      "--dump-config` keys (e.g. {'iterations': 2000}); defaults are the papers'. Returns a BarycenterModel\n"
+      "(NeuralBarycenter for nwb). Ctrl-C stops training and raises KeyboardInterrupt.");
 
   py::class_<wbary::maps::W2MapModel>(m, "W2Map", "A learned W2 (Brenier) map (wbary.map_fit, or `wbary map fit`)")
       .def_static("load", &wbary::maps::W2MapModel::load, py::arg("dir"), py::arg("device") = "")

@@ -146,6 +146,33 @@ expect_error "w2 eps" "epsilon" "$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps=-1
 expect_error "free-support dimension" "expected 2" "$WBARY" free-support -m "$T/ring.npy" -m "$T/three.npy" --out "$T/x30.npy"
 [ -e "$T/x30.npy" ] && bad "failed free-support left output"
 
+# --- other methods: CWB and CRWB through the same verbs ---------------------------
+G2="-m gaussian:dim=2,seed=1 -m gaussian:dim=2,seed=2"
+for method in cwb crwb; do
+  # shellcheck disable=SC2086
+  "$WBARY" fit --method $method $G2 --iterations 4 --batch-size 16 --out "$T/$method" -q \
+    && ok || bad "fit --method $method"
+  grep -q "\"method\": \"$method\"" "$T/$method/model.json" && ok || bad "$method: model.json lacks its method"
+  grep -q '"bw2_uvp_push"' "$T/$method/report.json" && ok || bad "$method: report lacks the push evaluation"
+  "$WBARY" push --model "$T/$method" --marginal 2 --in "$T/s.npy" --out "$T/$method-push.npy" && ok || bad "$method push"
+  "$WBARY" sample --model "$T/$method" --n 30 --out "$T/$method-s.npy" && ok || bad "$method sample"
+  "$WBARY" eval --model "$T/$method" | grep -q '"bw2_uvp_push_each"' && ok || bad "$method eval"
+  # shellcheck disable=SC2086
+  "$WBARY" fit --method $method $G2 --iterations 6 --batch-size 16 --out "$T/$method" -q --resume \
+    && ok || bad "$method --resume"
+  "$WBARY" fit --method $method --dump-config > "$T/$method.json" && \
+    "$WBARY" fit --method $method --config "$T/$method.json" --dump-config | cmp -s - "$T/$method.json" \
+    && ok || bad "$method config round trip"
+done
+"$WBARY" pull --model "$T/cwb" --marginal 1 --in "$T/s.npy" --out "$T/cwb-pull.npy" && ok || bad "cwb pull"
+expect_error "crwb pull" "CRWB learns no map" "$WBARY" pull --model "$T/crwb" --marginal 1 --in "$T/s.npy" --out "$T/p.npy"
+expect_error "flag of another method" "--g-steps is an option of --method nwb, not of --method cwb" \
+  "$WBARY" fit --method cwb $G2 --g-steps 3 --out "$T/x"
+expect_error "unknown method" "expected nwb | cwb | crwb" "$WBARY" fit --method wgan $G2 --out "$T/x"
+expect_error "config of another method" "(for --method crwb)" "$WBARY" fit --method crwb --config "$T/cfg.json" --dump-config
+expect_error "resume another method" "different method" "$WBARY" fit --method crwb $G2 --out "$T/cwb" --resume -q
+expect_error "bad epsilon" "--epsilon: got" "$WBARY" fit --method crwb $G2 --epsilon 0 --out "$T/x"
+
 # --- bad input -------------------------------------------------------------
 expect_error "missing file" "nope.npy" "$WBARY" fit -m "$T/nope.npy" -m "$T/ring.npy" --out "$T/x1"
 $PY -c "import numpy as np; np.save('$T/ints.npy', np.arange(10).reshape(5, 2))"

@@ -11,6 +11,7 @@
 //   solver->result().save("out/");
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ class BarycenterSolver {
   virtual const BarycenterProblem& problem() const = 0;
   /// The model that comes out now (averaged where the config asks for it).
   virtual BarycenterModel& result() = 0;
+  /// Moves result() out (the solver is spent afterwards): for callers that
+  /// keep the model beyond the solver, e.g. Python's wbary.fit.
+  virtual std::unique_ptr<BarycenterModel> take_result() = 0;
   /// The training record (losses every log_every steps; evaluations the
   /// caller appends), carried into every result() and checkpoint.
   virtual nlohmann::json& history() = 0;

@@ -44,6 +44,9 @@ class ContinuousBarycenter : public BarycenterSolver {
   const BarycenterProblem& problem() const override { return problem_; }
   ContinuousBarycenterModel& result() override { return model_; }
   nlohmann::json& history() override { return model_.history(); }
+  std::unique_ptr<BarycenterModel> take_result() override {
+    return std::make_unique<ContinuousBarycenterModel>(std::move(result()));
+  }
   void save_checkpoint(const std::string& path) const override;
   void load_checkpoint(const std::string& path) override;
   std::string describe() const override;

@@ -63,6 +63,9 @@ class NeuralBarycenter : public BarycenterSolver {
   /// > 0 (with the training history), the last iterate otherwise.
   NeuralBarycenterModel& result() override;
   nlohmann::json& history() override { return model_.history(); }
+  std::unique_ptr<BarycenterModel> take_result() override {
+    return std::make_unique<NeuralBarycenterModel>(std::move(result()));
+  }
 
   /// Writes the full training state (networks, Adam moments, step, history,
   /// elapsed time) to `path` atomically.

@@ -50,6 +50,9 @@ class RegularizedBarycenter : public BarycenterSolver {
   /// The (averaged) potentials with the pushes re-centred on fresh samples.
   RegularizedBarycenterModel& result() override;
   nlohmann::json& history() override { return model_.history(); }
+  std::unique_ptr<BarycenterModel> take_result() override {
+    return std::make_unique<RegularizedBarycenterModel>(std::move(result()));
+  }
   void save_checkpoint(const std::string& path) const override;
   void load_checkpoint(const std::string& path) override;
   std::string describe() const override;
