@@ -351,9 +351,12 @@ PYBIND11_MODULE(wbary, m) {
         const auto& m = wbary::barycenter::find_method(method);
         wbary::config::FieldList c = m.default_config();
         c.update(to_json(config));
-        std::unique_ptr<wbary::barycenter::BarycenterSolver> solver = m.make_solver(std::move(problem), c.to_json());
+        const nlohmann::json cj = c.to_json();
+        // Solvers may train in their constructor (CWB's identity pre-training): no GIL there.
+        std::unique_ptr<wbary::barycenter::BarycenterSolver> solver =
+            without_gil([&] { return m.make_solver(std::move(problem), cj); });
         train_from_python(*solver, progress_every);
-        return solver->take_result();
+        return without_gil([&] { return solver->take_result(); });
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
       py::arg("progress_every") = 0, py::arg("method") = "nwb",

@@ -136,6 +136,21 @@ with tempfile.TemporaryDirectory() as tmp:
     model.save(tmp)
     again = wbary.NeuralBarycenter.load(tmp)
     check("save / load round trip", np.array_equal(again.sample(50, seed=4), model.sample(50, seed=4)))
+# The other methods through the same call (plumbing; accuracy: tests/barycenter).
+for method, kind in (("cwb", "ContinuousBarycenter"), ("crwb", "RegularizedBarycenter")):
+    m = wbary.fit([a2, b2], method=method, config={"iterations": 3, "batch_size": 32})
+    check(f"fit(method={method!r})", type(m).__name__ == kind and m.method == method and not m.has_generator)
+    check(f"{method}: push shape", m.push(0, a2[:9]).shape == (9, 2))
+    with tempfile.TemporaryDirectory() as tmp:
+        m.save(tmp)
+        again = wbary.load_model(tmp)
+        check(f"{method}: load_model", type(again).__name__ == kind and
+              np.allclose(again.push(1, b2[:5]), m.push(1, b2[:5])))
+try:
+    wbary.fit([a2, b2], method="cwb", config={"g_steps": 3})
+    check("a field of another method raises", False)
+except ValueError as e:
+    check("a field of another method raises ValueError naming it", "g_steps" in str(e), str(e))
 # W2 maps and robust barycenters from Python: plumbing (their accuracy is
 # tested in C++: tests/maps, tests/barycenter/robust_barycenter_test.cpp).
 xs = rng.normal(size=(2000, 2))

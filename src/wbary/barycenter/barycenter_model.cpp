@@ -39,6 +39,11 @@ at::Tensor sample_by_pushing(const BarycenterModel& model, int64_t n, uint64_t s
   std::vector<at::Tensor> parts;
   for (size_t i = 0; i < a.size(); ++i) {
     if (counts[i] == 0) continue;
+    if (specs[i].empty()) {
+      throw InvalidArgument("sample: marginal " + std::to_string(i + 1) +
+                            " was given as an array, not a file or spec, so this " + model.method() +
+                            " model cannot draw fresh samples of it; push samples of it instead");
+    }
     const auto sampler = data::make_sampler(specs[i]);
     at::Generator gen = data::make_generator(data::derive_seed(seed, 0x9b5 + i, 0));
     parts.push_back(model.push(static_cast<int64_t>(i), sampler->sample(counts[i], gen)));
