@@ -65,7 +65,7 @@ void ContinuousBarycenter::pretrain_to_identity() {
         (c.pretrain_scale * at::randn({1, c.batch_size, d}, g, at::TensorOptions().dtype(at::kDouble))).to(options);
     net.zero_grad();
     const at::Tensor grad = net.gradient_autograd(x, /*create_graph=*/true);
-    const at::Tensor mse = (grad - x).pow(2).sum(-1).mean();
+    const at::Tensor mse = (grad - x).pow(2).mean();  // per coordinate, as torch's mse_loss
     mse.backward();
     pretrain_mse_ = mse.item<double>();
     if (pretrain_mse_ < c.pretrain_tolerance) break;

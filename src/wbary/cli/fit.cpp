@@ -2,6 +2,8 @@
 // --method) and write the model, barycenter samples, a report and (2-D) a
 // picture. The method's config fields are flags (cli/config_flags.h); what
 // follows the training is the same for every method.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -39,7 +41,7 @@ struct FitOptions {
 };
 
 void write_outputs(const FitOptions& o, barycenter::BarycenterSolver& solver, const training::TrainingSummary& s,
-                   bool interrupted) {
+                   bool interrupted, double setup_seconds) {
   const auto& model = solver.result();
   model.save(o.out);
   const at::Tensor samples = model.sample(o.samples, model.seed() + 1);
@@ -49,6 +51,7 @@ void write_outputs(const FitOptions& o, barycenter::BarycenterSolver& solver, co
   report["finished"] = s.finished;
   report["interrupted"] = interrupted;
   report["training_seconds"] = s.elapsed_seconds;
+  report["setup_seconds"] = setup_seconds;
   report["final"] = nlohmann::json::object();
   for (const auto& [name, value] : s.last.losses) report["final"][name] = value;
   const nlohmann::json evaluation =
@@ -96,7 +99,13 @@ void run_fit(FitOptions& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw IoError(o.out + ": cannot create output directory: " + ec.message());
+  // --time-limit covers the solver's set-up too (CWB's pre-training to the
+  // identity, CRWB's reference box), so that methods compared at equal
+  // budgets get equal wall-clock time.
+  const auto setup_start = std::chrono::steady_clock::now();
   const std::unique_ptr<barycenter::BarycenterSolver> solver_ptr = method.make_solver(std::move(problem), config.to_json());
+  const double setup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
   barycenter::BarycenterSolver& solver = *solver_ptr;
   const std::string checkpoint = o.out + "/checkpoint.pt";
   if (o.resume) {
@@ -113,7 +122,8 @@ void run_fit(FitOptions& o) {
     }
   }
 
-  TrainingCallbacks standard(o.quiet ? 0 : o.progress_every, o.time_limit, o.checkpoint_every,
+  const double time_limit = o.time_limit > 0 ? std::max(1e-3, o.time_limit - setup_seconds) : 0;
+  TrainingCallbacks standard(o.quiet ? 0 : o.progress_every, time_limit, o.checkpoint_every,
                              [&] { solver.save_checkpoint(checkpoint); });
   std::vector<training::TrainingCallback*> callbacks = standard.list();
   training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
@@ -131,7 +141,7 @@ void run_fit(FitOptions& o) {
   const training::TrainingSummary summary = solver.train(callbacks);
   solver.save_checkpoint(checkpoint);
   const bool interrupted = TrainingCallbacks::interrupted();
-  write_outputs(o, solver, summary, interrupted);
+  write_outputs(o, solver, summary, interrupted, setup_seconds);
   if (interrupted) {
     std::cerr << "interrupted at step " << summary.steps << "; checkpoint written to " << checkpoint
               << " (continue with the same command and --resume)\n";
@@ -163,7 +173,7 @@ void register_fit(CLI::App& app) {
   cmd->add_flag("--resume", o->resume, "continue from OUT/checkpoint.pt");
   o->flags = std::make_shared<ConfigFlags>(cmd);
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = automatic (all cores, or 1 for small networks)")->capture_default_str();
-  cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds of training (0 = none)");
+  cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds, the solver's set-up included (0 = none)");
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "write OUT/checkpoint.pt every k steps")->capture_default_str();
   cmd->add_option("--eval-every", o->eval_every, "evaluate every k steps (BW2-UVP for Gaussian marginals, UVP against the exact barycenter in 2-D/3-D)")->capture_default_str();
   cmd->add_option("--eval-samples", o->eval_samples, "samples per evaluation (the paper: 10000)")->capture_default_str();
