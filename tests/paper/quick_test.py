@@ -8,10 +8,12 @@ closed form is known.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 name, cli, python_dir, out = sys.argv[1:5]
+shutil.rmtree(out, ignore_errors=True)  # the examples resume from what they find there
 script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "paper", name + ".py")
 subprocess.run([sys.executable, script, "--quick", "--wbary", cli, "--python-dir", python_dir, "--out", out], check=True)
 r = json.load(open(os.path.join(out, "results.json")))
@@ -27,6 +29,28 @@ elif name == "gan_mode":
     assert r["data"]["modes_hit"] == 10 and r["data"]["within_3_sigma"] > 0.98, r["data"]
     assert abs(sum(r["generator"]["mass_per_mode"]) - 1) < 1e-9, r["generator"]
     assert os.path.getsize(os.path.join(out, "gan_mode.png")) > 0
+elif name == "gaussians_by_dimension":
+    runs = r["runs"]
+    # 2 dimensions x 2 seeds x 4 methods, every learned run within its budget (4 s; the last step may run past it).
+    assert len(runs) == 16, len(runs)
+    for run in runs:
+        assert run["method"] == "cdwb" or run["training_seconds"] + run["setup_seconds"] < 6, run
+        assert (run["bw2_uvp"] if run["method"] == "cdwb" else run["bw2_uvp_push"]) > 0, run
+    assert all("bw2_uvp_generator" in run for run in runs if run["method"] == "nwb")
+    assert os.path.getsize(os.path.join(out, "fig5.png")) > 0
+elif name == "posterior_aggregation":
+    meta = json.load(open(os.path.join(out, "data", "meta.json")))
+    # The sampler against statsmodels' GLM fit: with 20 190 rows the posterior is within a few percent of
+    # N(MLE, inverse Fisher information); the N(0, 1) prior moves it by ~1e-3 sd. Bounds: the Monte Carlo error of
+    # a short chain (~400 effective samples: 0.05 sd in the mean, 4 % in the sd) times ~3.
+    assert meta["full_vs_glm"]["max_abs_mean_minus_mle_in_sd"] < 0.3, meta["full_vs_glm"]
+    assert meta["full_vs_glm"]["max_rel_sd_error"] < 0.2, meta["full_vs_glm"]
+    assert len(meta["subsets"]) == 5 and all(s["rows"] in (4038, 4037) for s in meta["subsets"]), meta["subsets"]
+    for mode in ("as_is", "centred"):
+        scores = r["scores"][mode]
+        assert set(scores) == {"nwb", "cwb", "crwb", "cdwb", "sampling_floor"}, scores
+        assert scores["nwb"]["bw2_uvp_generator"] > 0 and scores["cdwb"]["bw2_uvp"] > 0, scores
+    assert os.path.getsize(os.path.join(out, "table.md")) > 0
 else:
     sys.exit(f"quick_test: unknown example '{name}'")
 print(f"{name}: 1 passed, 0 failed")
