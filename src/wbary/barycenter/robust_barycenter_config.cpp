@@ -68,50 +68,35 @@ void RobustBarycenterConfig::validate() const {
   for (int64_t h : map_hidden) need(h > 0, "hidden widths must be positive");
 }
 
-nlohmann::json to_json(const RobustBarycenterConfig& c) {
-  return {{"divergence", to_string(c.divergence)},
-          {"tau", c.tau},
-          {"potential_hidden", c.potential_hidden},
-          {"map_hidden", c.map_hidden},
-          {"noise_dim", c.noise_dim},
-          {"iterations", c.iterations},
-          {"inner_iterations", c.inner_iterations},
-          {"batch_size", c.batch_size},
-          {"lr_potential", c.lr_potential},
-          {"lr_map", c.lr_map},
-          {"lr_m", c.lr_m},
-          {"one_cycle", c.one_cycle},
-          {"seed", c.seed},
-          {"dtype", c.dtype},
-          {"device", c.device},
-          {"log_every", c.log_every}};
+config::FieldList fields(RobustBarycenterConfig& c) {
+  config::FieldList f;
+  f.group("Training (defaults: Gazdieva et al. 2025 code)")
+      .choice("divergence", c.divergence,
+              {{"kl", Divergence::kKl}, {"softplus", Divergence::kSoftplus}, {"identity", Divergence::kIdentity}},
+              "kl | softplus | identity (classical OT)")
+      .add("tau", c.tau, "unbalancedness: small drops outliers, large approaches the classical barycenter")
+      .add("potential_hidden", c.potential_hidden, "hidden widths of the g_k, e.g. --potential-hidden 128 128")
+      .add("map_hidden", c.map_hidden, "hidden widths of the maps T_k")
+      .add("noise_dim", c.noise_dim, "auxiliary noise dimension of stochastic maps T_k(x, s); 0 = deterministic")
+      .add("iterations", c.iterations, "outer (potential) steps")
+      .add("inner_iterations", c.inner_iterations, "map steps per potential step")
+      .add("batch_size", c.batch_size, "samples per marginal and step")
+      .add("lr_potential", c.lr_potential, "Adam learning rate of the potentials g_k")
+      .add("lr_map", c.lr_map, "Adam learning rate of the maps T_k")
+      .add("lr_m", c.lr_m, "Adam learning rate of m")
+      .add("one_cycle", c.one_cycle, "one-cycle learning-rate schedule")
+      .add("seed", c.seed, "seeds networks and batches")
+      .add("dtype", c.dtype, "float32 | float64")
+      .add("device", c.device, "cpu | cuda | cuda:N")
+      .add("log_every", c.log_every, "history record every k steps");
+  return f;
 }
 
-void update_from_json(RobustBarycenterConfig& c, const nlohmann::json& j) {
-  if (!j.is_object()) throw InvalidArgument("config: expected a JSON object");
-  try {
-    for (const auto& [key, value] : j.items()) {
-      if (key == "divergence") c.divergence = parse_divergence(value.get<std::string>());
-      else if (key == "tau") c.tau = value.get<double>();
-      else if (key == "potential_hidden") c.potential_hidden = value.get<std::vector<int64_t>>();
-      else if (key == "map_hidden") c.map_hidden = value.get<std::vector<int64_t>>();
-      else if (key == "noise_dim") c.noise_dim = value.get<int64_t>();
-      else if (key == "iterations") c.iterations = value.get<int64_t>();
-      else if (key == "inner_iterations") c.inner_iterations = value.get<int64_t>();
-      else if (key == "batch_size") c.batch_size = value.get<int64_t>();
-      else if (key == "lr_potential") c.lr_potential = value.get<double>();
-      else if (key == "lr_map") c.lr_map = value.get<double>();
-      else if (key == "lr_m") c.lr_m = value.get<double>();
-      else if (key == "one_cycle") c.one_cycle = value.get<bool>();
-      else if (key == "seed") c.seed = value.get<uint64_t>();
-      else if (key == "dtype") c.dtype = value.get<std::string>();
-      else if (key == "device") c.device = value.get<std::string>();
-      else if (key == "log_every") c.log_every = value.get<int64_t>();
-      else throw InvalidArgument("config: unknown key '" + key + "'");
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("config: wrong value type (") + e.what() + ")");
-  }
+nlohmann::json to_json(const RobustBarycenterConfig& c) {
+  RobustBarycenterConfig copy = c;
+  return fields(copy).to_json();
 }
+
+void update_from_json(RobustBarycenterConfig& c, const nlohmann::json& j) { fields(c).update(j); }
 
 }  // namespace wbary::barycenter

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "wbary/config/fields.h"
+
 namespace wbary::barycenter {
 
 /// The psi-divergence relaxing each input marginal, through its convex
@@ -59,6 +61,7 @@ struct RobustBarycenterConfig {
   void validate() const;
 };
 
+config::FieldList fields(RobustBarycenterConfig& config);
 nlohmann::json to_json(const RobustBarycenterConfig& config);
 void update_from_json(RobustBarycenterConfig& config, const nlohmann::json& j);
 

@@ -12,12 +12,22 @@ ConfigFlags::ConfigFlags(CLI::App* cmd) : cmd_(cmd) {
 }
 
 void ConfigFlags::add_method(const std::string& method, const config::FieldList& defaults) {
+  methods_.insert(method);
   for (const config::Field& field : defaults.fields()) {
     const nlohmann::json value = field.get();
-    const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    if (value.is_array()) {
+      shown.clear();
+      for (const auto& e : value) shown += (shown.empty() ? "" : ",") + e.dump();
+    }
     methods_of_[field.name].insert(method);
-    auto& text = defaults_[field.name];
-    text += (text.empty() ? "" : ", ") + method + " " + shown;
+    // One method: its default; several: each method's ("nwb 24000, cwb 10001").
+    auto& per_method = defaults_[field.name];
+    per_method.emplace_back(method, shown);
+    std::string text = per_method.size() == 1 ? shown : "";
+    for (size_t k = 0; per_method.size() > 1 && k < per_method.size(); ++k) {
+      text += (k ? ", " : "") + per_method[k].first + " " + per_method[k].second;
+    }
     auto it = options_.find(field.name);
     if (it != options_.end()) {
       it->second->default_str(text);
@@ -28,8 +38,19 @@ void ConfigFlags::add_method(const std::string& method, const config::FieldList&
       continue;
     }
     const std::string name = field.name;
-    CLI::Option* opt = cmd_->add_option_function<std::string>(
-        config::flag_name(name), [this, name](const std::string& v) { given_.emplace_back(name, v); }, field.help);
+    CLI::Option* opt =
+        value.is_array()  // a list of integers: --hidden 128 128 (or 128,128)
+            ? cmd_->add_option_function<std::vector<std::string>>(
+                  config::flag_name(name),
+                  [this, name](const std::vector<std::string>& v) {
+                    std::string joined;
+                    for (const auto& t : v) joined += (joined.empty() ? "" : ",") + t;
+                    given_.emplace_back(name, joined);
+                  },
+                  field.help)
+            : cmd_->add_option_function<std::string>(
+                  config::flag_name(name), [this, name](const std::string& v) { given_.emplace_back(name, v); },
+                  field.help);
     opt->group(field.group);
     opt->default_str(text);
     if (!field.choices.empty()) {
@@ -48,7 +69,8 @@ void ConfigFlags::apply(const std::string& method, const config::FieldList& fiel
     try {
       fields.update(j.contains("config") ? j["config"] : j);
     } catch (const InvalidArgument& e) {
-      throw InvalidArgument(config_file_ + ": " + e.what() + " (for --method " + method + ")");
+      throw InvalidArgument(config_file_ + ": " + e.what() +
+                            (methods_.size() > 1 ? " (for --method " + method + ")" : std::string()));
     }
   }
   for (const auto& [name, text] : given_) {

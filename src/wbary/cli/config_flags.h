@@ -45,10 +45,11 @@ class ConfigFlags {
   std::string config_file_;
   bool dump_config_ = false;
   std::vector<std::pair<std::string, std::string>> given_;  // field, text, in command-line order
+  std::set<std::string> methods_;
   std::map<std::string, std::set<std::string>> methods_of_;  // field -> methods having it
   std::map<std::string, CLI::Option*> options_;
   std::map<std::string, std::string> helps_;     // field -> "nwb: ...; cwb: ..."
-  std::map<std::string, std::string> defaults_;  // field -> "nwb 24000, cwb 10001"
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> defaults_;  // field -> (method, default)
 };
 
 }  // namespace wbary::cli

@@ -2,45 +2,21 @@
 // (Gazdieva et al. 2025): fit, sample (rejection sampling + maps), push, eval.
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/barycenter/robust_barycenter.h"
 #include "wbary/cli/common.h"
+#include "wbary/cli/config_flags.h"
 #include "wbary/data/empirical.h"
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
-#include "wbary/io/json_file.h"
 #include "wbary/io/scatter_plot.h"
 #include "wbary/metrics/gaussian.h"
 
 namespace wbary::cli {
 namespace {
-
-void bind_robust_config(CLI::App* cmd, barycenter::RobustBarycenterConfig& c) {
-  const std::map<std::string, barycenter::Divergence> divergences = {{"kl", barycenter::Divergence::kKl},
-                                                                      {"softplus", barycenter::Divergence::kSoftplus},
-                                                                      {"identity", barycenter::Divergence::kIdentity}};
-  const std::string g = "Training (defaults: Gazdieva et al. 2025 code)";
-  cmd->add_option("--divergence", c.divergence, "kl | softplus | identity (classical OT)")->transform(CLI::CheckedTransformer(divergences))->group(g)->default_str("kl")->option_text("TEXT=kl");
-  cmd->add_option("--tau", c.tau, "unbalancedness: small drops outliers, large approaches the classical barycenter")->group(g)->capture_default_str();
-  cmd->add_option("--potential-hidden", c.potential_hidden, "hidden widths of the g_k, e.g. --potential-hidden 128 128")->group(g);
-  cmd->add_option("--map-hidden", c.map_hidden, "hidden widths of the maps T_k")->group(g);
-  cmd->add_option("--noise-dim", c.noise_dim, "auxiliary noise dimension of stochastic maps T_k(x, s); 0 = deterministic")->group(g)->capture_default_str();
-  cmd->add_option("--iterations", c.iterations, "outer (potential) steps")->group(g)->capture_default_str();
-  cmd->add_option("--inner-iterations", c.inner_iterations, "map steps per potential step")->group(g)->capture_default_str();
-  cmd->add_option("--batch-size", c.batch_size, "samples per marginal and step")->group(g)->capture_default_str();
-  cmd->add_option("--lr-potential", c.lr_potential)->group(g)->capture_default_str();
-  cmd->add_option("--lr-map", c.lr_map)->group(g)->capture_default_str();
-  cmd->add_option("--lr-m", c.lr_m)->group(g)->capture_default_str();
-  cmd->add_option("--one-cycle", c.one_cycle, "one-cycle learning-rate schedule")->group(g)->capture_default_str();
-  cmd->add_option("--seed", c.seed)->group(g)->capture_default_str();
-  cmd->add_option("--dtype", c.dtype, "float32 | float64")->group(g)->capture_default_str();
-  cmd->add_option("--device", c.device, "cpu | cuda | cuda:N")->group(g)->capture_default_str();
-  cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();
-}
 
 std::vector<std::shared_ptr<const data::Sampler>> samplers_of(const std::vector<std::string>& specs) {
   std::vector<std::shared_ptr<const data::Sampler>> out;
@@ -75,11 +51,12 @@ void register_robust(CLI::App& app) {
     struct Options {
       std::vector<std::string> marginals;
       std::string weights, out;
-      bool resume = false, dump_config = false, quiet = false;
+      bool resume = false, quiet = false;
       int threads = 0;
       double time_limit = 0;
       int64_t checkpoint_every = 1000, progress_every = 100, samples = 2000;
       barycenter::RobustBarycenterConfig config;
+      std::shared_ptr<ConfigFlags> flags;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = robust->add_subcommand("fit", "Train a robust barycenter of point clouds or laws");
@@ -88,27 +65,21 @@ void register_robust(CLI::App& app) {
                 "  wbary robust fit -m a.npy -m b.npy -m c.npy --divergence kl --tau 20 --out run/\n"
                 "  wbary robust fit -m gmm:means=-4/2/-4/-2,weights=1/3 -m gmm:means=4/2/4/-2,weights=3/1 \\\n"
                 "                   --tau 1 --iterations 1000 --out imbalance/\n");
-    cmd->add_option_function<std::string>(
-        "--config",
-        [o](const std::string& path) {
-          const nlohmann::json j = io::read_json(path);
-          barycenter::update_from_json(o->config, j.contains("config") ? j["config"] : j);
-        },
-        "JSON config (as printed by --dump-config, or a model.json); flags override it");
     cmd->add_option("--marginal,-m", o->marginals, "a marginal: file or spec (repeat; at least two)");
     cmd->add_option("--weights", o->weights, "barycentric weights lambda_k > 0, e.g. 0.3,0.7 (default uniform)");
     cmd->add_option("--out,-o", o->out, "output directory (model, samples, report, checkpoint)");
     cmd->add_flag("--resume", o->resume, "continue from OUT/checkpoint.pt");
-    cmd->add_flag("--dump-config", o->dump_config, "print the effective config as JSON and exit");
+    o->flags = std::make_shared<ConfigFlags>(cmd);
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores")->capture_default_str();
     cmd->add_option("--time-limit", o->time_limit, "stop after this many seconds of training (0 = none)");
     cmd->add_option("--checkpoint-every", o->checkpoint_every, "write OUT/checkpoint.pt every k steps")->capture_default_str();
     cmd->add_option("--progress-every", o->progress_every, "progress line every k steps")->capture_default_str();
     cmd->add_option("--samples", o->samples, "barycenter samples written to OUT/samples.npy")->capture_default_str();
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output");
-    bind_robust_config(cmd, o->config);
+    o->flags->add_method("robust", barycenter::fields(o->config));
     cmd->callback([o] {
-      if (o->dump_config) {
+      o->flags->apply("robust", barycenter::fields(o->config));
+      if (o->flags->dump_config()) {
         std::cout << barycenter::to_json(o->config).dump(2) << "\n";
         return;
       }

@@ -50,6 +50,21 @@ bool parse_bool(const std::string& text, const std::string& what) {
   bad(what, text, "true or false");
 }
 
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what) {
+  std::vector<int64_t> out;
+  std::string token;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',' || text[i] == ' ') {
+      if (!token.empty()) out.push_back(parse_int(token, what));
+      token.clear();
+    } else {
+      token += text[i];
+    }
+  }
+  if (out.empty()) bad(what, text, "a list of integers, e.g. 128,128");
+  return out;
+}
+
 const Field* FieldList::find(const std::string& name) const {
   for (const auto& f : fields_) {
     if (f.name == name) return &f;

@@ -53,6 +53,8 @@ int64_t parse_int(const std::string& text, const std::string& what);
 uint64_t parse_uint(const std::string& text, const std::string& what);
 double parse_double(const std::string& text, const std::string& what);
 bool parse_bool(const std::string& text, const std::string& what);
+/// "128,128" (commas or spaces) -> {128, 128}.
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what);
 
 class FieldList {
  public:
@@ -62,7 +64,7 @@ class FieldList {
     return *this;
   }
 
-  /// A number, a bool or a string, bound to `value` (which must outlive the list).
+  /// A number, a bool, a string or a list of integers, bound to `value` (which must outlive the list).
   template <class T>
   FieldList& add(std::string name, T& value, std::string help);
 
@@ -112,7 +114,10 @@ FieldList& FieldList::add(std::string name, T& value, std::string help) {
   f.get = [p] { return nlohmann::json(*p); };
   f.set = [p, name](const nlohmann::json& j) {
     bool ok;
-    if constexpr (std::is_same_v<T, bool>) ok = j.is_boolean();
+    if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+      ok = j.is_array();
+      for (const auto& e : j) ok = ok && e.is_number_integer();
+    } else if constexpr (std::is_same_v<T, bool>) ok = j.is_boolean();
     else if constexpr (std::is_same_v<T, std::string>) ok = j.is_string();
     else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) ok = j.is_number_unsigned();
     else if constexpr (std::is_integral_v<T>) ok = j.is_number_integer();
@@ -122,7 +127,9 @@ FieldList& FieldList::add(std::string name, T& value, std::string help) {
   };
   const std::string flag = flag_name(name);
   f.set_text = [p, flag](const std::string& text) {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+      *p = parse_int_list(text, flag);
+    } else if constexpr (std::is_same_v<T, bool>) {
       *p = parse_bool(text, flag);
     } else if constexpr (std::is_same_v<T, std::string>) {
       *p = text;
