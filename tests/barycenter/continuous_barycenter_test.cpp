@@ -11,16 +11,6 @@
 namespace wbary::barycenter {
 namespace {
 
-BarycenterProblem problem_of(const std::vector<std::string>& specs, std::vector<double> weights = {}) {
-  BarycenterProblem p;
-  for (const auto& s : specs) {
-    p.specs.push_back(s);
-    p.marginals.push_back(data::make_sampler(s));
-  }
-  p.weights = std::move(weights);
-  return p;
-}
-
 ContinuousBarycenterConfig small_config(int64_t iterations, int64_t batch) {
   ContinuousBarycenterConfig c;
   c.iterations = iterations;
@@ -32,7 +22,7 @@ ContinuousBarycenterConfig small_config(int64_t iterations, int64_t batch) {
 TEST(ContinuousBarycenter, ThreeGaussiansIn2dWithinTwoPercent) {
   at::set_num_threads(2);
   ContinuousBarycenter solver(
-      problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"}), small_config(400, 512));
+      testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"}), small_config(400, 512));
   // Pre-training to the identity (cw2b.md §2.2) reached the authors' MSE bound.
   EXPECT_LT(solver.pretrain_mse(), 1e-2);
   solver.train();
@@ -56,7 +46,7 @@ TEST(ContinuousBarycenter, NonUniformWeightsMoveTheBarycenter) {
   const std::vector<std::string> specs = {"gaussian:dim=2,seed=1,shift=-2", "gaussian:dim=2,seed=2,shift=2"};
   // The far-off, light marginal takes longer: weighted BW2-UVP measured 30 /
   // 4.0 / 1.1 / 0.65 % at 250 / 500 / 750 / 1000 steps (batch 512).
-  ContinuousBarycenter solver(problem_of(specs, {0.8, 0.2}), small_config(1000, 512));
+  ContinuousBarycenter solver(testing::problem_of(specs, {0.8, 0.2}), small_config(1000, 512));
   solver.train();
   const auto e = evaluate_gaussian(solver.result(), solver.problem(), 20000, 5);
   ASSERT_TRUE(e.has_value());
@@ -69,7 +59,7 @@ TEST(ContinuousBarycenter, NonUniformWeightsMoveTheBarycenter) {
 TEST(ContinuousBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   at::set_num_threads(1);
   testing::TempDir dir;
-  const auto problem = problem_of({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
+  const auto problem = testing::problem_of({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
   ContinuousBarycenterConfig c = small_config(6, 16);
   c.pretrain_iterations = 20;
   ContinuousBarycenter straight(problem, c);
@@ -89,7 +79,7 @@ TEST(ContinuousBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
       at::equal(straight.result().conjugate->flat_parameters(), resumed.result().conjugate->flat_parameters()));
 
   // Another problem's checkpoint is refused, naming what differs.
-  ContinuousBarycenter other(problem_of({"gaussian:dim=3,seed=1"}), c);
+  ContinuousBarycenter other(testing::problem_of({"gaussian:dim=3,seed=1"}), c);
   EXPECT_THROW(other.load_checkpoint(dir.file("ck.pt")), InvalidArgument);
 }
 
@@ -98,7 +88,7 @@ TEST(ContinuousBarycenter, SavedModelLoadsAsAnyBarycenterModel) {
   testing::TempDir dir;
   ContinuousBarycenterConfig c = small_config(3, 16);
   c.pretrain_iterations = 5;
-  ContinuousBarycenter solver(problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}), c);
+  ContinuousBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}), c);
   solver.train();
   solver.result().save(dir.path());
   const auto loaded = load_model(dir.path());
@@ -117,7 +107,7 @@ TEST(ContinuousBarycenter, DivergenceIsReportedNotSilent) {
   ContinuousBarycenterConfig c = small_config(50, 16);
   c.pretrain_iterations = 0;
   c.lr = 1e8;
-  ContinuousBarycenter solver(problem_of({"gaussian:dim=2,seed=1,shift=1000", "gaussian:dim=2,seed=2"}), c);
+  ContinuousBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1,shift=1000", "gaussian:dim=2,seed=2"}), c);
   EXPECT_THROW(solver.train(), DivergenceError);
 }
 

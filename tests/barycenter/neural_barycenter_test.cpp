@@ -13,16 +13,6 @@
 namespace wbary::barycenter {
 namespace {
 
-BarycenterProblem gaussian_problem(const std::vector<std::string>& specs, std::vector<double> weights = {}) {
-  BarycenterProblem p;
-  for (const auto& s : specs) {
-    p.specs.push_back(s);
-    p.marginals.push_back(data::make_sampler(s));
-  }
-  p.weights = std::move(weights);
-  return p;
-}
-
 // A short schedule: Algorithm 1 with the reference's networks and learning
 // rates, the x0.1 decay brought forward so that the run settles within the
 // test budget (the reference decays after 12000 of 24000 steps).
@@ -39,7 +29,7 @@ TEST_P(ThreeGaussians, In2dReachBelowOnePercentUvp) {
   at::set_num_threads(2);
   NeuralBarycenterConfig c = short_config(700, 400);
   c.engine = GetParam();
-  NeuralBarycenter solver(gaussian_problem({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"}), c);
+  NeuralBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"}), c);
   solver.train();
   const auto e = evaluate_gaussian(solver.model(), solver.problem(), 20000, 11);
   ASSERT_TRUE(e.has_value());
@@ -59,7 +49,7 @@ TEST(NeuralBarycenter, FusedEngineTracksTheAutogradEngine) {
   // so their Adam trajectories stay together; over 10 outer iterations
   // (240 g-updates) the parameters agree to 1e-7 relative.
   at::set_num_threads(1);
-  const auto problem = gaussian_problem({"gaussian:dim=3,seed=1", "gaussian:dim=3,seed=2"});
+  const auto problem = testing::problem_of({"gaussian:dim=3,seed=1", "gaussian:dim=3,seed=2"});
   NeuralBarycenterConfig c = short_config(10, 1000);
   c.batch_size = 32;
   c.dtype = "float64";
@@ -82,7 +72,7 @@ TEST(NeuralBarycenter, FusedEngineTracksTheAutogradEngine) {
 
 TEST(NeuralBarycenter, SingleMarginalIsTheGanModeAndRecoversTheGaussian) {
   at::set_num_threads(2);
-  NeuralBarycenter solver(gaussian_problem({"gaussian:dim=2,seed=5,shift=1"}), short_config(500, 300));
+  NeuralBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=5,shift=1"}), short_config(500, 300));
   solver.train();
   const auto e = evaluate_gaussian(solver.model(), solver.problem(), 20000, 3);
   ASSERT_TRUE(e.has_value());
@@ -93,14 +83,14 @@ TEST(NeuralBarycenter, SingleMarginalIsTheGanModeAndRecoversTheGaussian) {
 TEST(NeuralBarycenter, NonUniformWeightsMoveTheBarycenterAsTheClosedFormSays) {
   at::set_num_threads(2);
   const std::vector<std::string> specs = {"gaussian:dim=2,seed=1,shift=-2", "gaussian:dim=2,seed=2,shift=2"};
-  NeuralBarycenter solver(gaussian_problem(specs, {0.8, 0.2}), short_config(600, 350));
+  NeuralBarycenter solver(testing::problem_of(specs, {0.8, 0.2}), short_config(600, 350));
   solver.train();
   const auto e = evaluate_gaussian(solver.model(), solver.problem(), 20000, 5);
   ASSERT_TRUE(e.has_value());
   EXPECT_LT(e->uvp_generator.value(), 2.0);
   // The equal-weight barycenter is far from the (0.8, 0.2) one: the learned
   // model must be much closer to the right one (mean -1.2 vs 0 per coordinate).
-  const auto uniform = exact_gaussian_barycenter(gaussian_problem(specs, {0.5, 0.5}));
+  const auto uniform = exact_gaussian_barycenter(testing::problem_of(specs, {0.5, 0.5}));
   const double uvp_uniform = metrics::bw2_uvp(solver.model().sample(20000, 5), *uniform);
   EXPECT_GT(uvp_uniform, 10 * e->uvp_generator.value());
   const at::Tensor mean = solver.model().sample(20000, 6).mean(0);
@@ -110,7 +100,7 @@ TEST(NeuralBarycenter, NonUniformWeightsMoveTheBarycenterAsTheClosedFormSays) {
 TEST(NeuralBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   at::set_num_threads(1);
   testing::TempDir dir;
-  const auto problem = gaussian_problem({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
+  const auto problem = testing::problem_of({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
   NeuralBarycenterConfig c = short_config(6, 4);  // the LR decay falls inside the resumed part
   c.batch_size = 16;
   c.averaging = 0.7;  // the averaged networks are part of the state
@@ -142,7 +132,7 @@ TEST(NeuralBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
 
 TEST(NeuralBarycenter, AveragingIsAnExponentialMovingAverageOfTheIterates) {
   at::set_num_threads(1);
-  const auto problem = gaussian_problem({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"});
+  const auto problem = testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"});
   NeuralBarycenterConfig c = short_config(2, 100);
   c.batch_size = 16;
   c.averaging = 0;
@@ -169,10 +159,10 @@ TEST(NeuralBarycenter, CheckpointOfAnotherProblemIsRefused) {
   testing::TempDir dir;
   NeuralBarycenterConfig c = short_config(2, 100);
   c.batch_size = 8;
-  NeuralBarycenter a(gaussian_problem({"gaussian:dim=2,seed=1"}), c);
+  NeuralBarycenter a(testing::problem_of({"gaussian:dim=2,seed=1"}), c);
   a.train();
   a.save_checkpoint(dir.file("ck.pt"));
-  NeuralBarycenter b(gaussian_problem({"gaussian:dim=3,seed=1"}), c);
+  NeuralBarycenter b(testing::problem_of({"gaussian:dim=3,seed=1"}), c);
   EXPECT_THROW(b.load_checkpoint(dir.file("ck.pt")), InvalidArgument);
   EXPECT_THROW(b.load_checkpoint(dir.file("missing.pt")), IoError);
 }
@@ -182,7 +172,7 @@ TEST(NeuralBarycenter, DivergenceIsReportedNotSilent) {
   NeuralBarycenterConfig c = short_config(50, 1000);
   c.batch_size = 16;
   c.lr_g = c.lr_f = c.lr_h = 1e6;  // absurd step sizes blow the losses up
-  NeuralBarycenter solver(gaussian_problem({"gaussian:dim=2,seed=1,shift=100", "gaussian:dim=2,seed=2"}), c);
+  NeuralBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1,shift=100", "gaussian:dim=2,seed=2"}), c);
   EXPECT_THROW(solver.train(), DivergenceError);
 }
 
@@ -191,7 +181,7 @@ TEST(NeuralBarycenterModel, SaveLoadRoundTripAndVersionCheck) {
   testing::TempDir dir;
   NeuralBarycenterConfig c = short_config(3, 100);
   c.batch_size = 8;
-  NeuralBarycenter solver(gaussian_problem({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}), c);
+  NeuralBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}), c);
   solver.train();
   solver.model().save(dir.path());
   auto loaded = NeuralBarycenterModel::load(dir.path());

@@ -12,16 +12,6 @@
 namespace wbary::barycenter {
 namespace {
 
-BarycenterProblem problem_of(const std::vector<std::string>& specs, std::vector<double> weights = {}) {
-  BarycenterProblem p;
-  for (const auto& s : specs) {
-    p.specs.push_back(s);
-    p.marginals.push_back(data::make_sampler(s));
-  }
-  p.weights = std::move(weights);
-  return p;
-}
-
 RegularizedBarycenterConfig small_config(int64_t iterations, int64_t batch, double epsilon) {
   RegularizedBarycenterConfig c;
   c.iterations = iterations;
@@ -33,7 +23,7 @@ RegularizedBarycenterConfig small_config(int64_t iterations, int64_t batch, doub
 
 TEST(RegularizedBarycenter, ErrorGrowsWithEpsilonAsTheRegularisationBiasSays) {
   at::set_num_threads(2);
-  const auto problem = problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"});
+  const auto problem = testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2", "gaussian:dim=2,seed=3"});
   std::vector<double> uvp, spread;
   double exact_spread = 0;
   for (double eps : {1e-4, 1e-2}) {
@@ -63,7 +53,7 @@ TEST(RegularizedBarycenter, ErrorGrowsWithEpsilonAsTheRegularisationBiasSays) {
 TEST(RegularizedBarycenter, ReferenceBoxCoversTheCentredDataAndIsSampledInsideItself) {
   at::set_num_threads(1);
   RegularizedBarycenterConfig c = small_config(0, 16, 1e-4);
-  const auto problem = problem_of({"gaussian:dim=3,seed=1,shift=5", "gaussian:dim=3,seed=2"});
+  const auto problem = testing::problem_of({"gaussian:dim=3,seed=1,shift=5", "gaussian:dim=3,seed=2"});
   RegularizedBarycenter solver(problem, c);
   const auto& box = solver.model().box;
   // Orthonormal principal axes.
@@ -84,7 +74,7 @@ TEST(RegularizedBarycenter, ReferenceBoxCoversTheCentredDataAndIsSampledInsideIt
 TEST(RegularizedBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
   at::set_num_threads(1);
   testing::TempDir dir;
-  const auto problem = problem_of({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
+  const auto problem = testing::problem_of({"gaussian:dim=3,seed=1", "mixture:dim=3,k=3"});
   RegularizedBarycenterConfig c = small_config(6, 32, 1e-3);
   c.averaging = 0.5;
   RegularizedBarycenter straight(problem, c);
@@ -107,7 +97,7 @@ TEST(RegularizedBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
 TEST(RegularizedBarycenter, SavedModelLoadsAndRefusesPull) {
   at::set_num_threads(1);
   testing::TempDir dir;
-  RegularizedBarycenter solver(problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}),
+  RegularizedBarycenter solver(testing::problem_of({"gaussian:dim=2,seed=1", "gaussian:dim=2,seed=2"}),
                                small_config(2, 16, 1e-3));
   solver.train();
   solver.result().save(dir.path());

@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "wbary/data/spec.h"
+
 #include <chrono>
 #include <filesystem>
 
@@ -9,6 +11,16 @@
 #include <cstdio>
 
 namespace wbary::testing {
+
+barycenter::BarycenterProblem problem_of(const std::vector<std::string>& specs, std::vector<double> weights) {
+  barycenter::BarycenterProblem p;
+  for (const auto& s : specs) {
+    p.specs.push_back(s);
+    p.marginals.push_back(data::make_sampler(s));
+  }
+  p.weights = std::move(weights);
+  return p;
+}
 namespace {
 
 // Every test binary draws its random inputs (at::randn, at::rand) from

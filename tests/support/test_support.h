@@ -4,6 +4,9 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
+
+#include "wbary/barycenter/problem.h"
 
 namespace wbary::testing {
 
@@ -18,6 +21,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// The problem of the marginals given as specs ("gaussian:dim=2,seed=1", ...),
+/// with these weights (empty: uniform once validated).
+barycenter::BarycenterProblem problem_of(const std::vector<std::string>& specs, std::vector<double> weights = {});
 
 /// max |a - b| / max(1, max |b|).
 double relative_error(const at::Tensor& a, const at::Tensor& b);

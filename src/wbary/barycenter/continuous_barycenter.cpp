@@ -139,14 +139,7 @@ training::StepInfo ContinuousBarycenter::step() {
                  {"cycle", loss_cycle.item<double>()},
                  {"congruence", loss_congruence.item<double>()},
                  {"barycenter_cost", 2 * half_cost.item<double>()}};
-  for (const auto& [name, value] : info.losses) {
-    if (!std::isfinite(value)) {
-      std::ostringstream msg;
-      msg << "training diverged at step " << step_ << ": " << name << " is " << value
-          << " (expected a finite value); lower --lr or standardise the data";
-      throw DivergenceError(msg.str());
-    }
-  }
+  training::require_finite_losses(info, "training", "lower --lr or standardise the data");
   return info;
 }
 

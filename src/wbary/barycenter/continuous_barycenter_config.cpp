@@ -45,37 +45,26 @@ ContinuousBarycenterConfig resolved(ContinuousBarycenterConfig c, int64_t dim) {
 }
 
 void validate(const ContinuousBarycenterConfig& c) {
-  auto at_least = [](const char* flag, int64_t v, int64_t lo) {
-    if (v < lo) {
-      throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected >= " + std::to_string(lo));
-    }
-  };
-  auto positive = [](const char* flag, double v) {
-    if (!(v > 0)) throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected > 0");
-  };
-  auto beta = [](const char* flag, double v) {
-    if (!(v >= 0 && v < 1)) throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected in [0, 1)");
-  };
-  at_least("--iterations", c.iterations, 0);
-  at_least("--batch-size", c.batch_size, 1);
-  at_least("--proposal-samples", c.proposal_samples, 0);
-  at_least("--hidden-layers", c.potential.hidden_layers, 1);
-  at_least("--width", c.potential.width, 0);
-  at_least("--pretrain-iterations", c.pretrain_iterations, 0);
-  at_least("--log-every", c.log_every, 1);
-  positive("--lr", c.lr);
-  positive("--pretrain-scale", c.pretrain_scale);
-  if (!(c.cycle_weight >= 0)) throw InvalidArgument("--cycle-weight: expected >= 0");
-  if (!(c.congruence_weight >= 0)) throw InvalidArgument("--congruence-weight: expected >= 0");
-  if (!(c.pretrain_tolerance >= 0)) throw InvalidArgument("--pretrain-tolerance: expected >= 0");
-  beta("--psi-beta1", c.psi_beta1);
-  beta("--psi-beta2", c.psi_beta2);
-  beta("--conjugate-beta1", c.conjugate_beta1);
-  beta("--conjugate-beta2", c.conjugate_beta2);
+  using config::require_at_least;
+  using config::require_fraction;
+  require_at_least("--iterations", c.iterations, 0);
+  require_at_least("--batch-size", c.batch_size, 1);
+  require_at_least("--proposal-samples", c.proposal_samples, 0);
+  require_at_least("--hidden-layers", c.potential.hidden_layers, 1);
+  require_at_least("--width", c.potential.width, 0);
+  require_at_least("--pretrain-iterations", c.pretrain_iterations, 0);
+  require_at_least("--log-every", c.log_every, 1);
+  config::require_positive("--lr", c.lr);
+  config::require_positive("--pretrain-scale", c.pretrain_scale);
+  config::require_non_negative("--cycle-weight", c.cycle_weight);
+  config::require_non_negative("--congruence-weight", c.congruence_weight);
+  config::require_non_negative("--pretrain-tolerance", c.pretrain_tolerance);
+  require_fraction("--psi-beta1", c.psi_beta1);
+  require_fraction("--psi-beta2", c.psi_beta2);
+  require_fraction("--conjugate-beta1", c.conjugate_beta1);
+  require_fraction("--conjugate-beta2", c.conjugate_beta2);
   training::validate_device(c.device);
-  if (c.dtype != "float32" && c.dtype != "float64") {
-    throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
-  }
+  config::require_dtype(c.dtype);
 }
 
 nlohmann::json to_json(const ContinuousBarycenterConfig& c) {

@@ -30,16 +30,6 @@ void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
-void require_finite(double v, const char* name, int64_t step) {
-  if (!std::isfinite(v)) {
-    std::ostringstream msg;
-    msg << "training diverged at step " << step << ": " << name << " is " << v
-        << " (expected a finite value); lower the learning rates (--lr-f, --lr-g, --lr-h) or"
-           " standardise the data";
-    throw DivergenceError(msg.str());
-  }
-}
-
 }  // namespace
 
 NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config)
@@ -182,7 +172,8 @@ training::StepInfo NeuralBarycenter::step() {
                    {"loss_h", loss_h.item<double>()},
                    {"barycenter_cost", (w * cost_i).sum().item<double>()}};
   }
-  for (const auto& [name, value] : info.losses) require_finite(value, name.c_str(), step_);
+  training::require_finite_losses(info, "training",
+                                  "lower the learning rates (--lr-f, --lr-g, --lr-h) or standardise the data");
   return info;
 }
 

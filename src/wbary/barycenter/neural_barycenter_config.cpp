@@ -24,37 +24,29 @@ Engine parse_engine(const std::string& name) {
 }
 
 void validate(const NeuralBarycenterConfig& c) {
-  auto positive = [](const char* flag, double v) {
-    if (!(v > 0)) throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected > 0");
-  };
-  auto at_least = [](const char* flag, int64_t v, int64_t lo) {
-    if (v < lo) {
-      throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected >= " + std::to_string(lo));
-    }
-  };
-  at_least("--iterations", c.iterations, 0);
-  at_least("--batch-size", c.batch_size, 2);  // BatchNorm needs 2 samples
-  at_least("--g-steps", c.g_steps, 1);
-  at_least("--f-steps", c.f_steps, 1);
-  at_least("--hidden-layers", c.potential.hidden_layers, 1);
-  at_least("--width", c.potential.width, 0);
-  at_least("--generator-layers", c.generator.hidden_layers, 0);
-  at_least("--generator-width", c.generator.width, 0);
-  at_least("--latent-dim", c.latent_dim, 0);
-  at_least("--lr-decay-every", c.lr_decay_every, 1);
-  at_least("--log-every", c.log_every, 1);
-  positive("--lr-f", c.lr_f);
-  positive("--lr-g", c.lr_g);
-  positive("--lr-h", c.lr_h);
-  positive("--lr-decay", c.lr_decay);
-  if (!(c.adam_beta1 >= 0 && c.adam_beta1 < 1)) throw InvalidArgument("--adam-beta1: expected in [0, 1)");
-  if (!(c.adam_beta2 >= 0 && c.adam_beta2 < 1)) throw InvalidArgument("--adam-beta2: expected in [0, 1)");
-  if (!(c.convexity_penalty >= 0)) throw InvalidArgument("--convexity-penalty: expected >= 0");
-  if (!(c.averaging >= 0 && c.averaging < 1)) throw InvalidArgument("--averaging: expected in [0, 1)");
+  using config::require_at_least;
+  using config::require_positive;
+  require_at_least("--iterations", c.iterations, 0);
+  require_at_least("--batch-size", c.batch_size, 2);  // BatchNorm needs 2 samples
+  require_at_least("--g-steps", c.g_steps, 1);
+  require_at_least("--f-steps", c.f_steps, 1);
+  require_at_least("--hidden-layers", c.potential.hidden_layers, 1);
+  require_at_least("--width", c.potential.width, 0);
+  require_at_least("--generator-layers", c.generator.hidden_layers, 0);
+  require_at_least("--generator-width", c.generator.width, 0);
+  require_at_least("--latent-dim", c.latent_dim, 0);
+  require_at_least("--lr-decay-every", c.lr_decay_every, 1);
+  require_at_least("--log-every", c.log_every, 1);
+  require_positive("--lr-f", c.lr_f);
+  require_positive("--lr-g", c.lr_g);
+  require_positive("--lr-h", c.lr_h);
+  require_positive("--lr-decay", c.lr_decay);
+  config::require_fraction("--adam-beta1", c.adam_beta1);
+  config::require_fraction("--adam-beta2", c.adam_beta2);
+  config::require_non_negative("--convexity-penalty", c.convexity_penalty);
+  config::require_fraction("--averaging", c.averaging);
   training::validate_device(c.device);
-  if (c.dtype != "float32" && c.dtype != "float64") {
-    throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
-  }
+  config::require_dtype(c.dtype);
 }
 
 config::FieldList fields(NeuralBarycenterConfig& c) {

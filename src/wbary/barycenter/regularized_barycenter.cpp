@@ -130,14 +130,7 @@ training::StepInfo RegularizedBarycenter::step() {
   info.losses = {{"dual", objective.item<double>()},
                  {"plan_mass", (weights_ * density.mean(1)).sum().item<double>()},
                  {"active_pairs", (slack.detach() > 0).to(at::kDouble).mean().item<double>()}};
-  for (const auto& [name, value] : info.losses) {
-    if (!std::isfinite(value)) {
-      std::ostringstream msg;
-      msg << "training diverged at step " << step_ << ": " << name << " is " << value
-          << " (expected a finite value); lower --lr or raise --epsilon";
-      throw DivergenceError(msg.str());
-    }
-  }
+  training::require_finite_losses(info, "training", "lower --lr or raise --epsilon");
   return info;
 }
 

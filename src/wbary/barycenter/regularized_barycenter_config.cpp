@@ -31,26 +31,22 @@ config::FieldList fields(RegularizedBarycenterConfig& c) {
 }
 
 void validate(const RegularizedBarycenterConfig& c) {
-  auto at_least = [](const char* flag, int64_t v, int64_t lo) {
-    if (v < lo) {
-      throw InvalidArgument(std::string(flag) + ": got " + std::to_string(v) + ", expected >= " + std::to_string(lo));
-    }
-  };
-  at_least("--iterations", c.iterations, 0);
-  at_least("--batch-size", c.batch_size, 1);
-  at_least("--hidden1", c.hidden1, 1);
-  at_least("--hidden2", c.hidden2, 1);
-  at_least("--box-samples", c.box_samples, 2);
-  at_least("--representative-samples", c.representative_samples, 1);
-  at_least("--log-every", c.log_every, 1);
-  if (!(c.epsilon > 0)) throw InvalidArgument("--epsilon: got " + std::to_string(c.epsilon) + ", expected > 0");
-  if (!(c.lr > 0)) throw InvalidArgument("--lr: got " + std::to_string(c.lr) + ", expected > 0");
-  if (!(c.box_quantile > 0.5 && c.box_quantile <= 1)) throw InvalidArgument("--box-quantile: expected in (0.5, 1]");
-  if (!(c.averaging >= 0 && c.averaging < 1)) throw InvalidArgument("--averaging: expected in [0, 1)");
-  training::validate_device(c.device);
-  if (c.dtype != "float32" && c.dtype != "float64") {
-    throw InvalidArgument("--dtype: got '" + c.dtype + "', expected float32 or float64");
+  using config::require_at_least;
+  require_at_least("--iterations", c.iterations, 0);
+  require_at_least("--batch-size", c.batch_size, 1);
+  require_at_least("--hidden1", c.hidden1, 1);
+  require_at_least("--hidden2", c.hidden2, 1);
+  require_at_least("--box-samples", c.box_samples, 2);
+  require_at_least("--representative-samples", c.representative_samples, 1);
+  require_at_least("--log-every", c.log_every, 1);
+  config::require_positive("--epsilon", c.epsilon);
+  config::require_positive("--lr", c.lr);
+  if (!(c.box_quantile > 0.5 && c.box_quantile <= 1)) {
+    throw InvalidArgument("--box-quantile: got " + std::to_string(c.box_quantile) + ", expected in (0.5, 1]");
   }
+  config::require_fraction("--averaging", c.averaging);
+  training::validate_device(c.device);
+  config::require_dtype(c.dtype);
 }
 
 nlohmann::json to_json(const RegularizedBarycenterConfig& c) {

@@ -49,13 +49,6 @@ at::Tensor run(const torch::nn::ModuleList& list, int64_t k, const at::Tensor& x
   return mutable_list[k]->as<torch::nn::Sequential>()->forward(x);
 }
 
-void require_finite(double v, const std::string& name, int64_t step) {
-  if (!std::isfinite(v)) {
-    throw DivergenceError("robust barycenter training diverged at step " + std::to_string(step) + ": " + name +
-                          " = " + std::to_string(v) + " (try a larger --tau, a smaller learning rate or float64)");
-  }
-}
-
 void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -320,7 +313,8 @@ training::StepInfo RobustBarycenter::step() {
                  {"map_loss", map_loss},
                  {"transport_cost", transport_cost},
                  {"m", model_.m.item<double>()}};
-  for (const auto& [name, value] : info.losses) require_finite(value, name, step_);
+  training::require_finite_losses(info, "robust barycenter training",
+                                  "try a larger --tau, a smaller learning rate or float64");
   return info;
 }
 

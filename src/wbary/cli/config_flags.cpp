@@ -41,7 +41,7 @@ void ConfigFlags::add_method(const std::string& method, const config::FieldList&
     CLI::Option* opt =
         value.is_array()  // a list of integers: --hidden 128 128 (or 128,128)
             ? cmd_->add_option_function<std::vector<std::string>>(
-                  config::flag_name(name),
+                  field.flag,
                   [this, name](const std::vector<std::string>& v) {
                     std::string joined;
                     for (const auto& t : v) joined += (joined.empty() ? "" : ",") + t;
@@ -49,14 +49,16 @@ void ConfigFlags::add_method(const std::string& method, const config::FieldList&
                   },
                   field.help)
             : cmd_->add_option_function<std::string>(
-                  config::flag_name(name), [this, name](const std::string& v) { given_.emplace_back(name, v); },
+                  field.flag, [this, name](const std::string& v) { given_.emplace_back(name, v); },
                   field.help);
     opt->group(field.group);
     opt->default_str(text);
+    opt->type_name(value.is_boolean() ? "BOOL" : value.is_number_integer() ? "INT" : value.is_number() ? "FLOAT"
+                   : value.is_array() ? "INT" : "TEXT");
     if (!field.choices.empty()) {
       std::string choices;
       for (const auto& c : field.choices) choices += (choices.empty() ? "" : "|") + c;
-      opt->option_text(choices);
+      opt->type_name(choices);
     }
     options_[name] = opt;
     helps_[name] = method + ": " + field.help;
@@ -75,10 +77,10 @@ void ConfigFlags::apply(const std::string& method, const config::FieldList& fiel
   }
   for (const auto& [name, text] : given_) {
     if (!fields.find(name)) {
+      const std::string flag = options_.at(name)->get_name();
       std::string owners;
       for (const auto& m : methods_of_.at(name)) owners += (owners.empty() ? "" : ", ") + m;
-      throw InvalidArgument(config::flag_name(name) + " is an option of --method " + owners + ", not of --method " +
-                            method);
+      throw InvalidArgument(flag + " is an option of --method " + owners + ", not of --method " + method);
     }
     fields.set_text(name, text);
   }

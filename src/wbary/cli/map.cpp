@@ -5,16 +5,15 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "wbary/cli/common.h"
+#include "wbary/cli/config_flags.h"
 #include "wbary/data/empirical.h"
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
-#include "wbary/io/json_file.h"
 #include "wbary/io/scatter_plot.h"
 #include "wbary/maps/known_map_pair.h"
 #include "wbary/maps/w2_map.h"
@@ -22,55 +21,6 @@
 
 namespace wbary::cli {
 namespace {
-
-void bind_solver(CLI::App* cmd, maps::ConjugateSolverConfig& c, const std::string& prefix, const std::string& group) {
-  cmd->add_option("--" + prefix + "max-iterations", c.max_iterations, "conjugate solver iteration cap")->group(group)->capture_default_str();
-  cmd->add_option("--" + prefix + "gtol", c.gradient_tolerance, "stop a row when |grad|_inf <= this")->group(group)->capture_default_str();
-  cmd->add_option("--" + prefix + "history", c.history, "L-BFGS memory")->group(group)->capture_default_str();
-  cmd->add_option("--" + prefix + "line-search-steps", c.line_search_steps, "trial steps 1.5^-k, k < this")->group(group)->capture_default_str();
-  cmd->add_option("--" + prefix + "adam-lr", c.adam_lr, "Adam solver's initial rate")->group(group)->capture_default_str();
-}
-
-void bind_map_config(CLI::App* cmd, maps::W2MapConfig& c) {
-  const std::map<std::string, maps::PotentialKind> potentials = {{"icnn", maps::PotentialKind::kIcnn},
-                                                                  {"mlp", maps::PotentialKind::kMlp}};
-  const std::map<std::string, maps::AmortizationLoss> losses = {{"objective", maps::AmortizationLoss::kObjective},
-                                                                 {"regression", maps::AmortizationLoss::kRegression},
-                                                                 {"cycle", maps::AmortizationLoss::kCycle}};
-  const std::map<std::string, maps::ConjugateSolverKind> solvers = {{"none", maps::ConjugateSolverKind::kNone},
-                                                                     {"lbfgs", maps::ConjugateSolverKind::kLbfgs},
-                                                                     {"adam", maps::ConjugateSolverKind::kAdam}};
-  const std::string g = "Training (defaults: Amos 2023, hd_benchmark)";
-  cmd->add_option("--potential", c.potential, "icnn | mlp")->transform(CLI::CheckedTransformer(potentials))->group(g)->default_str("mlp")->option_text("TEXT=mlp");
-  cmd->add_option("--hidden", c.hidden, "hidden widths of f and H, e.g. --hidden 128 128 64 (default [2m, 2m, m], m = max(d, 32))")->group(g);
-  cmd->add_option("--amortization", c.amortization, "objective | regression | cycle")->transform(CLI::CheckedTransformer(losses))->group(g)->default_str("regression")->option_text("TEXT=regression");
-  cmd->add_option("--conjugate", c.conjugate.kind, "fine-tuning of x_hat in training: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group(g)->default_str("lbfgs")->option_text("TEXT=lbfgs");
-  cmd->add_option("--iterations", c.iterations, "training steps")->group(g)->capture_default_str();
-  cmd->add_option("--batch-size", c.batch_size, "samples of each measure per step")->group(g)->capture_default_str();
-  cmd->add_option("--lr", c.learning_rate, "AdamW initial learning rate (cosine-decayed)")->group(g)->capture_default_str();
-  cmd->add_option("--final-lr-fraction", c.final_lr_fraction, "final rate / initial rate")->group(g)->capture_default_str();
-  cmd->add_option("--beta1", c.beta1)->group(g)->capture_default_str();
-  cmd->add_option("--beta2", c.beta2)->group(g)->capture_default_str();
-  cmd->add_option("--weight-decay", c.weight_decay)->group(g)->capture_default_str();
-  cmd->add_option("--cycle-weight", c.cycle_weight, "cycle loss weight; 0 = d")->group(g)->capture_default_str();
-  cmd->add_option("--seed", c.seed)->group(g)->capture_default_str();
-  cmd->add_option("--dtype", c.dtype, "float32 | float64")->group(g)->capture_default_str();
-  cmd->add_option("--device", c.device, "cpu | cuda | cuda:N")->group(g)->capture_default_str();
-  cmd->add_option("--log-every", c.log_every, "history record every k steps")->group(g)->capture_default_str();
-  bind_solver(cmd, c.conjugate, "conjugate-", "Conjugate solver in training");
-  cmd->add_option("--inverse-conjugate", c.inverse_conjugate.kind, "solver of the inverse map: lbfgs | adam | none")->transform(CLI::CheckedTransformer(solvers))->group("Inverse map")->default_str("lbfgs")->option_text("TEXT=lbfgs");
-  bind_solver(cmd, c.inverse_conjugate, "inverse-", "Inverse map");
-}
-
-void add_config_file_option(CLI::App* cmd, maps::W2MapConfig& config) {
-  cmd->add_option_function<std::string>(
-      "--config",
-      [&config](const std::string& path) {
-        const nlohmann::json j = io::read_json(path);
-        maps::update_from_json(config, j.contains("config") ? j["config"] : j);
-      },
-      "JSON config (as printed by --dump-config, or a model.json); flags override it");
-}
 
 struct LoopOptions {
   std::string out;
@@ -191,8 +141,8 @@ void register_map(CLI::App& app) {
       std::string source, target;
       LoopOptions loop;
       int threads = 0;
-      bool dump_config = false;
       maps::W2MapConfig config;
+      std::shared_ptr<ConfigFlags> flags;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = map->add_subcommand("fit", "Learn the W2 (Brenier) map from samples of a source to a target");
@@ -200,20 +150,20 @@ void register_map(CLI::App& app) {
                 "\nExamples:\n"
                 "  wbary map fit --source a.npy --target b.npy --out run/\n"
                 "  wbary map fit --source normal:dim=2 --target ring:inner=0.6,outer=1 --iterations 2000 --out flow/\n");
-    add_config_file_option(cmd, o->config);
     cmd->add_option("--source,-s", o->source, "source measure: file or spec");
     cmd->add_option("--target,-t", o->target, "target measure: file or spec");
     cmd->add_option("--out,-o", o->loop.out, "output directory (model, pushed samples, report, checkpoint)");
     cmd->add_flag("--resume", o->loop.resume, "continue from OUT/checkpoint.pt");
-    cmd->add_flag("--dump-config", o->dump_config, "print the effective config as JSON and exit");
+    o->flags = std::make_shared<ConfigFlags>(cmd);
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores")->capture_default_str();
     cmd->add_option("--time-limit", o->loop.time_limit, "stop after this many seconds of training (0 = none)");
     cmd->add_option("--checkpoint-every", o->loop.checkpoint_every, "write OUT/checkpoint.pt every k steps")->capture_default_str();
     cmd->add_option("--progress-every", o->loop.progress_every, "progress line every k steps")->capture_default_str();
     cmd->add_flag("--quiet,-q", o->loop.quiet, "no progress output");
-    bind_map_config(cmd, o->config);
+    o->flags->add_method("map", maps::fields(o->config));
     cmd->callback([o] {
-      if (o->dump_config) {
+      o->flags->apply("map", maps::fields(o->config));
+      if (o->flags->dump_config()) {
         std::cout << maps::to_json(o->config).dump(2) << "\n";
         return;
       }
@@ -296,6 +246,7 @@ void register_map(CLI::App& app) {
       int threads = 0;
       bool quiet = false;
       maps::W2MapConfig config;
+      std::shared_ptr<ConfigFlags> flags;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = map->add_subcommand(
@@ -305,8 +256,14 @@ void register_map(CLI::App& app) {
     cmd->add_option("--out,-o", o->out, "also write the table as JSON here");
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
     cmd->add_flag("--quiet,-q", o->quiet, "no progress output");
-    bind_map_config(cmd, o->config);
+    o->flags = std::make_shared<ConfigFlags>(cmd);
+    o->flags->add_method("map", maps::fields(o->config));
     cmd->callback([o] {
+      o->flags->apply("map", maps::fields(o->config));
+      if (o->flags->dump_config()) {
+        std::cout << maps::to_json(o->config).dump(2) << "\n";
+        return;
+      }
       set_threads(o->threads);
       o->config.validate();
       std::vector<BenchRow> rows;

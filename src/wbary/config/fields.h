@@ -35,13 +35,14 @@
 namespace wbary::config {
 
 struct Field {
-  std::string name;   // the JSON key; the flag is flag_name(name)
+  std::string name;   // the JSON key ("conjugate.max_iterations" inside a nested list)
+  std::string flag;   // "--lr-f": flag_name(name) unless the list says otherwise
   std::string help;
   std::string group;  // heading in --help
   std::vector<std::string> choices;  // the accepted names, for enumerations
   std::function<nlohmann::json()> get;
   std::function<void(const nlohmann::json&)> set;  // throws InvalidArgument
-  std::function<void(const std::string&)> set_text;  // throws InvalidArgument
+  std::function<void(const std::string& text, const std::string& flag)> set_text;  // InvalidArgument names the flag
 };
 
 /// "lr_decay_every" -> "--lr-decay-every".
@@ -55,6 +56,15 @@ double parse_double(const std::string& text, const std::string& what);
 bool parse_bool(const std::string& text, const std::string& what);
 /// "128,128" (commas or spaces) -> {128, 128}.
 std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what);
+
+/// Checks of config values; InvalidArgument names the flag, the value and what was expected.
+void require_at_least(const std::string& flag, int64_t value, int64_t lo);
+void require_positive(const std::string& flag, double value);
+void require_non_negative(const std::string& flag, double value);
+/// value in [0, 1): Adam's betas, EMA decays.
+void require_fraction(const std::string& flag, double value);
+/// "float32" or "float64".
+void require_dtype(const std::string& dtype);
 
 class FieldList {
  public:
@@ -72,8 +82,17 @@ class FieldList {
   template <class E>
   FieldList& choice(std::string name, E& value, std::vector<std::pair<std::string, E>> choices, std::string help);
 
-  const std::vector<Field>& fields() const { return fields_; }
-  /// nullptr when there is no field `name`.
+  /// The last field added is set by this flag instead of flag_name(name)
+  /// (for flags older than the field list, e.g. --lr for learning_rate).
+  FieldList& flag(std::string flag);
+
+  /// A sub-config written as a JSON object under `name`; its fields become
+  /// flags through their own flag names (give the sub-list distinct ones).
+  FieldList& nested(const std::string& name, FieldList sub);
+
+  /// Every field, those of nested lists included (names "outer.inner").
+  std::vector<Field> fields() const;
+  /// nullptr when there is no field `name` ("outer.inner" for nested ones).
   const Field* find(const std::string& name) const;
 
   nlohmann::json to_json() const;
@@ -88,6 +107,7 @@ class FieldList {
 
  private:
   std::vector<Field> fields_;
+  std::vector<std::pair<std::string, FieldList>> nested_;
   std::string group_;
   std::shared_ptr<void> owner_;
 };
@@ -108,6 +128,7 @@ template <class T>
 FieldList& FieldList::add(std::string name, T& value, std::string help) {
   Field f;
   f.name = name;
+  f.flag = flag_name(name);
   f.help = std::move(help);
   f.group = group_;
   T* p = &value;
@@ -125,8 +146,7 @@ FieldList& FieldList::add(std::string name, T& value, std::string help) {
     if (!ok) throw InvalidArgument("config field '" + name + "': wrong type (" + j.dump() + ")");
     *p = j.get<T>();
   };
-  const std::string flag = flag_name(name);
-  f.set_text = [p, flag](const std::string& text) {
+  f.set_text = [p](const std::string& text, const std::string& flag) {
     if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
       *p = parse_int_list(text, flag);
     } else if constexpr (std::is_same_v<T, bool>) {
@@ -150,6 +170,7 @@ FieldList& FieldList::choice(std::string name, E& value, std::vector<std::pair<s
                              std::string help) {
   Field f;
   f.name = name;
+  f.flag = flag_name(name);
   f.help = std::move(help);
   f.group = group_;
   for (const auto& c : choices) f.choices.push_back(c.first);
@@ -161,7 +182,7 @@ FieldList& FieldList::choice(std::string name, E& value, std::vector<std::pair<s
     }
     return nlohmann::json(nullptr);
   };
-  auto from_name = [p, table, name](const std::string& text) {
+  auto from_name = [p, table](const std::string& text, const std::string& what) {
     std::string names;
     for (const auto& [n, v] : *table) {
       if (n == text) {
@@ -170,11 +191,11 @@ FieldList& FieldList::choice(std::string name, E& value, std::vector<std::pair<s
       }
       names += (names.empty() ? "'" : ", '") + n + "'";
     }
-    throw InvalidArgument(flag_name(name) + ": got '" + text + "', expected one of " + names);
+    throw InvalidArgument(what + ": got '" + text + "', expected one of " + names);
   };
   f.set = [from_name, name](const nlohmann::json& j) {
     if (!j.is_string()) throw InvalidArgument("config field '" + name + "': wrong type (" + j.dump() + ")");
-    from_name(j.get<std::string>());
+    from_name(j.get<std::string>(), "config field '" + name + "'");
   };
   f.set_text = from_name;
   fields_.push_back(std::move(f));

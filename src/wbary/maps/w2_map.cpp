@@ -19,13 +19,6 @@ torch::optim::AdamWOptions adamw_options(const W2MapConfig& c) {
   return torch::optim::AdamWOptions(c.learning_rate).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay);
 }
 
-void require_finite(double v, const std::string& name, int64_t step) {
-  if (!std::isfinite(v)) {
-    throw DivergenceError("W2 map training diverged at step " + std::to_string(step) + ": " + name + " = " +
-                          std::to_string(v) + " (try a smaller --lr or float64)");
-  }
-}
-
 // Optimizer::zero_grad detaches gradients in place, which the ICNN's
 // gradients (views of one flat buffer, nn/icnn.h) do not allow.
 void zero_gradients(const std::vector<at::Tensor>& params) {
@@ -130,7 +123,7 @@ training::StepInfo W2Map::step() {
                  {"amortization", amort.item<double>()},
                  {"conj_iters", static_cast<double>(sol.iterations)},
                  {"conj_ok", sol.converged.to(at::kDouble).mean().item<double>()}};
-  for (const auto& [name, value] : info.losses) require_finite(value, name, step_);
+  training::require_finite_losses(info, "W2 map training", "try a smaller --lr or float64");
   return info;
 }
 

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <set>
 
 #include "wbary/error.h"
 #include "wbary/training/device.h"
@@ -10,24 +9,31 @@
 namespace wbary::maps {
 namespace {
 
-nlohmann::json solver_json(const ConjugateSolverConfig& c) {
-  return {{"kind", to_string(c.kind)},          {"max_iterations", c.max_iterations},
-          {"gradient_tolerance", c.gradient_tolerance}, {"history", c.history},
-          {"line_search_steps", c.line_search_steps},   {"armijo", c.armijo},
-          {"adam_lr", c.adam_lr}};
-}
-
-void update_solver(ConjugateSolverConfig& c, const nlohmann::json& j, const std::string& where) {
-  for (const auto& [key, value] : j.items()) {
-    if (key == "kind") c.kind = parse_conjugate_solver(value.get<std::string>());
-    else if (key == "max_iterations") c.max_iterations = value.get<int64_t>();
-    else if (key == "gradient_tolerance") c.gradient_tolerance = value.get<double>();
-    else if (key == "history") c.history = value.get<int64_t>();
-    else if (key == "line_search_steps") c.line_search_steps = value.get<int64_t>();
-    else if (key == "armijo") c.armijo = value.get<double>();
-    else if (key == "adam_lr") c.adam_lr = value.get<double>();
-    else throw InvalidArgument("config: unknown key '" + where + "." + key + "'");
-  }
+// The conjugate solver's fields; `kind_flag` selects the solver, `prefix`
+// names the others (--conjugate / --conjugate-gtol; --inverse-conjugate /
+// --inverse-gtol), the flags wbary had before the field lists.
+config::FieldList solver_fields(ConjugateSolverConfig& c, const std::string& kind_flag, const std::string& prefix,
+                                const std::string& group) {
+  config::FieldList f;
+  f.group(group)
+      .choice("kind", c.kind,
+              {{"lbfgs", ConjugateSolverKind::kLbfgs}, {"adam", ConjugateSolverKind::kAdam},
+               {"none", ConjugateSolverKind::kNone}},
+              "conjugate solver: lbfgs | adam | none")
+      .flag(kind_flag)
+      .add("max_iterations", c.max_iterations, "conjugate solver iteration cap")
+      .flag("--" + prefix + "max-iterations")
+      .add("gradient_tolerance", c.gradient_tolerance, "stop a row when |grad|_inf <= this")
+      .flag("--" + prefix + "gtol")
+      .add("history", c.history, "L-BFGS memory")
+      .flag("--" + prefix + "history")
+      .add("line_search_steps", c.line_search_steps, "trial steps 1.5^-k, k < this")
+      .flag("--" + prefix + "line-search-steps")
+      .add("armijo", c.armijo, "sufficient-decrease constant c1 of the line search")
+      .flag("--" + prefix + "armijo")
+      .add("adam_lr", c.adam_lr, "Adam solver's initial rate")
+      .flag("--" + prefix + "adam-lr");
+  return f;
 }
 
 }  // namespace
@@ -67,52 +73,39 @@ void W2MapConfig::validate() const {
        "regression amortization regresses onto the fine-tuned conjugate: it needs --conjugate lbfgs or adam");
 }
 
-nlohmann::json to_json(const W2MapConfig& c) {
-  return {{"potential", to_string(c.potential)},
-          {"hidden", c.hidden},
-          {"amortization", to_string(c.amortization)},
-          {"conjugate", solver_json(c.conjugate)},
-          {"inverse_conjugate", solver_json(c.inverse_conjugate)},
-          {"iterations", c.iterations},
-          {"batch_size", c.batch_size},
-          {"learning_rate", c.learning_rate},
-          {"final_lr_fraction", c.final_lr_fraction},
-          {"beta1", c.beta1},
-          {"beta2", c.beta2},
-          {"weight_decay", c.weight_decay},
-          {"cycle_weight", c.cycle_weight},
-          {"seed", c.seed},
-          {"dtype", c.dtype},
-          {"device", c.device},
-          {"log_every", c.log_every}};
+config::FieldList fields(W2MapConfig& c) {
+  config::FieldList f;
+  f.group("Training (defaults: Amos 2023, hd_benchmark)")
+      .choice("potential", c.potential, {{"mlp", PotentialKind::kMlp}, {"icnn", PotentialKind::kIcnn}}, "icnn | mlp")
+      .add("hidden", c.hidden,
+           "hidden widths of f and H, e.g. --hidden 128 128 64 (default [2m, 2m, m], m = max(d, 32))")
+      .choice("amortization", c.amortization,
+              {{"objective", AmortizationLoss::kObjective}, {"regression", AmortizationLoss::kRegression},
+               {"cycle", AmortizationLoss::kCycle}},
+              "objective | regression | cycle")
+      .add("iterations", c.iterations, "training steps")
+      .add("batch_size", c.batch_size, "samples of each measure per step")
+      .add("learning_rate", c.learning_rate, "AdamW initial learning rate (cosine-decayed)")
+      .flag("--lr")
+      .add("final_lr_fraction", c.final_lr_fraction, "final rate / initial rate")
+      .add("beta1", c.beta1, "AdamW beta_1")
+      .add("beta2", c.beta2, "AdamW beta_2")
+      .add("weight_decay", c.weight_decay, "AdamW weight decay")
+      .add("cycle_weight", c.cycle_weight, "cycle loss weight; 0 = d")
+      .add("seed", c.seed, "seeds networks and batches")
+      .add("dtype", c.dtype, "float32 | float64")
+      .add("device", c.device, "cpu | cuda | cuda:N")
+      .add("log_every", c.log_every, "history record every k steps");
+  f.nested("conjugate", solver_fields(c.conjugate, "--conjugate", "conjugate-", "Conjugate solver in training"));
+  f.nested("inverse_conjugate", solver_fields(c.inverse_conjugate, "--inverse-conjugate", "inverse-", "Inverse map"));
+  return f;
 }
 
-void update_from_json(W2MapConfig& c, const nlohmann::json& j) {
-  if (!j.is_object()) throw InvalidArgument("config: expected a JSON object");
-  try {
-    for (const auto& [key, value] : j.items()) {
-      if (key == "potential") c.potential = parse_potential_kind(value.get<std::string>());
-      else if (key == "hidden") c.hidden = value.get<std::vector<int64_t>>();
-      else if (key == "amortization") c.amortization = parse_amortization_loss(value.get<std::string>());
-      else if (key == "conjugate") update_solver(c.conjugate, value, key);
-      else if (key == "inverse_conjugate") update_solver(c.inverse_conjugate, value, key);
-      else if (key == "iterations") c.iterations = value.get<int64_t>();
-      else if (key == "batch_size") c.batch_size = value.get<int64_t>();
-      else if (key == "learning_rate") c.learning_rate = value.get<double>();
-      else if (key == "final_lr_fraction") c.final_lr_fraction = value.get<double>();
-      else if (key == "beta1") c.beta1 = value.get<double>();
-      else if (key == "beta2") c.beta2 = value.get<double>();
-      else if (key == "weight_decay") c.weight_decay = value.get<double>();
-      else if (key == "cycle_weight") c.cycle_weight = value.get<double>();
-      else if (key == "seed") c.seed = value.get<uint64_t>();
-      else if (key == "dtype") c.dtype = value.get<std::string>();
-      else if (key == "device") c.device = value.get<std::string>();
-      else if (key == "log_every") c.log_every = value.get<int64_t>();
-      else throw InvalidArgument("config: unknown key '" + key + "'");
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("config: wrong value type (") + e.what() + ")");
-  }
+nlohmann::json to_json(const W2MapConfig& c) {
+  W2MapConfig copy = c;
+  return fields(copy).to_json();
 }
+
+void update_from_json(W2MapConfig& c, const nlohmann::json& j) { fields(c).update(j); }
 
 }  // namespace wbary::maps

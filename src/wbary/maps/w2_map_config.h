@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "wbary/config/fields.h"
 #include "wbary/maps/conjugate_solver.h"
 #include "wbary/maps/potential.h"
 
@@ -62,6 +63,8 @@ struct W2MapConfig {
   void validate() const;
 };
 
+/// The fields of `config`; the solvers' as nested objects "conjugate" and "inverse_conjugate".
+config::FieldList fields(W2MapConfig& config);
 nlohmann::json to_json(const W2MapConfig& config);
 /// Overrides the fields present in `j`; throws InvalidArgument on unknown keys.
 void update_from_json(W2MapConfig& config, const nlohmann::json& j);

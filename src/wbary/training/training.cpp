@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iomanip>
@@ -24,6 +25,17 @@ double StepInfo::loss(const std::string& name) const {
     if (n == name) return v;
   }
   throw std::out_of_range("StepInfo: no loss called " + name);
+}
+
+void require_finite_losses(const StepInfo& info, const std::string& what, const std::string& advice) {
+  for (const auto& [name, value] : info.losses) {
+    if (!std::isfinite(value)) {
+      std::ostringstream msg;
+      msg << what << " diverged at step " << info.step << ": " << name << " is " << value
+          << " (expected a finite value); " << advice;
+      throw DivergenceError(msg.str());
+    }
+  }
 }
 
 std::string format_duration(double seconds) {

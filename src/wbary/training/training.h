@@ -113,6 +113,10 @@ TrainingSummary run_training_loop(const std::function<StepInfo()>& step, const i
                                   int64_t total_steps, int64_t log_every, double& elapsed_before,
                                   nlohmann::json& history, const std::vector<TrainingCallback*>& callbacks);
 
+/// Throws DivergenceError at the first non-finite loss of `info`:
+/// "<what> diverged at step S: <loss> is nan (expected a finite value); <advice>".
+void require_finite_losses(const StepInfo& info, const std::string& what, const std::string& advice);
+
 /// Formats seconds as "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
 
