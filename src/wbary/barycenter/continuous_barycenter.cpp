@@ -8,29 +8,12 @@
 #include "wbary/error.h"
 #include "wbary/io/checkpoint.h"
 #include "wbary/nn/flat_adam.h"
+#include "wbary/nn/identity_fit.h"
 
 namespace wbary::barycenter {
 namespace {
 
 constexpr uint64_t kProposalStream = 0xc3b0;
-constexpr uint64_t kPretrainStream = 0xc3b1;
-
-// Copies network 0 of `from` (a stack of one) into every network of `to`.
-void broadcast_into(const nn::IcnnPotential& from, nn::IcnnPotential& to) {
-  torch::NoGradGuard no_grad;
-  const nn::IcnnWeights& s = from.weights();
-  const nn::IcnnWeights& t = to.weights();
-  auto copy = [](const at::Tensor& dst, const at::Tensor& src) {
-    if (dst.defined()) dst.copy_(src.expand_as(dst));
-  };
-  for (size_t l = 0; l < t.A.size(); ++l) copy(t.A[l], s.A[l]);
-  for (size_t l = 0; l < t.b.size(); ++l) copy(t.b[l], s.b[l]);
-  for (size_t l = 0; l < t.W.size(); ++l) copy(t.W[l], s.W[l]);
-  for (size_t l = 0; l < t.slope.size(); ++l) copy(t.slope[l], s.slope[l]);
-  copy(t.w, s.w);
-  copy(t.a, s.a);
-  copy(t.c, s.c);
-}
 
 }  // namespace
 
@@ -52,29 +35,16 @@ ContinuousBarycenter::~ContinuousBarycenter() = default;
 
 void ContinuousBarycenter::pretrain_to_identity() {
   const auto& c = model_.config();
-  const int64_t d = model_.dim();
-  at::Generator gen = data::make_generator(data::derive_seed(c.seed, 0xc0, 0));
-  const auto options = model_.psi->weights().w.options();
-  nn::IcnnPotential net(1, d, c.potential, gen, options.dtype().toScalarType(), options.device());
-  // Adam lr 1e-3, betas (0.8, 0.9) as the authors' pre-training (cw2b.md §2.2).
-  nn::FlatAdam opt(net.flat_parameters(), nn::FlatAdamOptions{1e-3, 0.8, 0.9});
-  pretrain_mse_ = INFINITY;
-  for (pretrain_steps_ = 0; pretrain_steps_ < c.pretrain_iterations; ++pretrain_steps_) {
-    at::Generator g = data::make_generator(data::derive_seed(c.seed, kPretrainStream, pretrain_steps_));
-    const at::Tensor x =
-        (c.pretrain_scale * at::randn({1, c.batch_size, d}, g, at::TensorOptions().dtype(at::kDouble))).to(options);
-    net.zero_grad();
-    const at::Tensor grad = net.gradient_autograd(x, /*create_graph=*/true);
-    const at::Tensor mse = (grad - x).pow(2).mean();  // per coordinate, as torch's mse_loss
-    mse.backward();
-    pretrain_mse_ = mse.item<double>();
-    if (pretrain_mse_ < c.pretrain_tolerance) break;
-    net.gather_gradients();
-    opt.step(net.flat_gradients());
-    net.clamp_convex_weights();
-  }
-  broadcast_into(net, *model_.psi);
-  broadcast_into(net, *model_.conjugate);
+  nn::IdentityFitConfig fit;
+  fit.max_steps = c.pretrain_iterations;
+  fit.tolerance = c.pretrain_tolerance;
+  fit.scale = c.pretrain_scale;
+  fit.batch_size = c.batch_size;
+  fit.max_seconds = c.pretrain_seconds;
+  const nn::IdentityFit r =
+      nn::fit_identity(fit, c.potential, model_.dim(), c.seed, {model_.psi.get(), model_.conjugate.get()});
+  pretrain_steps_ = r.steps;
+  pretrain_mse_ = r.mse;
 }
 
 std::string ContinuousBarycenter::describe() const {

@@ -24,6 +24,8 @@ config::FieldList fields(ContinuousBarycenterConfig& c) {
       .add("pretrain_iterations", c.pretrain_iterations, "at most this many steps fitting grad D(x) = x")
       .add("pretrain_tolerance", c.pretrain_tolerance, "stop pre-training below this MSE")
       .add("pretrain_scale", c.pretrain_scale, "pre-train on x ~ scale * N(0, I)")
+      .add("pretrain_seconds", c.pretrain_seconds, "stop pre-training after this many seconds (0 = none; "
+                                                   "--time-limit sets it)")
       .add("seed", c.seed, "seeds networks and batches")
       .add("dtype", c.dtype, "float32 | float64")
       .add("device", c.device, "cpu | cuda | cuda:N")
@@ -59,6 +61,7 @@ void validate(const ContinuousBarycenterConfig& c) {
   config::require_non_negative("--cycle-weight", c.cycle_weight);
   config::require_non_negative("--congruence-weight", c.congruence_weight);
   config::require_non_negative("--pretrain-tolerance", c.pretrain_tolerance);
+  config::require_non_negative("--pretrain-seconds", c.pretrain_seconds);
   require_fraction("--psi-beta1", c.psi_beta1);
   require_fraction("--psi-beta2", c.psi_beta2);
   require_fraction("--conjugate-beta1", c.conjugate_beta1);

@@ -40,6 +40,9 @@ struct ContinuousBarycenterConfig {
   int64_t pretrain_iterations = 10000;
   double pretrain_tolerance = 1e-2;
   double pretrain_scale = 4;
+  // Wall-clock cap on pre-training (0 = none; `wbary fit --time-limit T`
+  // sets it to T): at d = 128 reaching the tolerance took 78 s on 2 cores.
+  double pretrain_seconds = 0;
 
   uint64_t seed = 0;
   std::string dtype = "float32";

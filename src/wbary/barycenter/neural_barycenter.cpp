@@ -10,6 +10,7 @@
 #include "wbary/error.h"
 #include "wbary/io/checkpoint.h"
 #include "wbary/nn/flat_adam.h"
+#include "wbary/nn/identity_fit.h"
 #include "wbary/nn/icnn_cpu.h"
 #include "wbary/nn/icnn_kernels.h"
 
@@ -37,6 +38,14 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
       model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
              std::move(config)) {
   const auto& c = model_.config();
+  if (c.pretrain_iterations > 0) {
+    nn::IdentityFitConfig fit;
+    fit.max_steps = c.pretrain_iterations;
+    fit.tolerance = c.pretrain_tolerance;
+    fit.scale = c.pretrain_scale;
+    fit.max_seconds = c.pretrain_seconds;
+    pretrain_ = nn::fit_identity(fit, c.potential, model_.dim(), c.seed, {model_.f.get(), model_.g.get()});
+  }
   opt_f_ = std::make_unique<nn::FlatAdam>(model_.f->flat_parameters(),
                                          nn::FlatAdamOptions{c.lr_f, c.adam_beta1, c.adam_beta2});
   opt_g_ = std::make_unique<nn::FlatAdam>(model_.g->flat_parameters(),
@@ -91,6 +100,9 @@ std::string NeuralBarycenter::describe() const {
   out << "NWB (Fan et al. 2021, Algorithm 1): ICNN width " << c.potential.width << ", generator width "
       << c.generator.width << ", " << c.iterations << " iterations of " << c.f_steps << " x " << c.g_steps
       << " inner steps, batch " << c.batch_size;
+  if (c.pretrain_iterations > 0) {
+    out << "; f_i, g_i pre-trained to the identity in " << pretrain_.steps << " steps (MSE " << pretrain_.mse << ")";
+  }
   return out.str();
 }
 

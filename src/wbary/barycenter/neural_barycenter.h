@@ -27,6 +27,7 @@
 #include "wbary/barycenter/neural_barycenter_config.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/barycenter/problem.h"
+#include "wbary/nn/identity_fit.h"
 #include "wbary/training/training.h"
 
 namespace torch::optim {
@@ -95,6 +96,7 @@ class NeuralBarycenter : public BarycenterSolver {
   at::Tensor weights_;  // a_i as [N] in the network dtype
   int64_t step_ = 0;
   double elapsed_before_ = 0;  // training seconds from runs this one resumed
+  nn::IdentityFit pretrain_;   // config.pretrain_iterations > 0
 };
 
 }  // namespace wbary::barycenter

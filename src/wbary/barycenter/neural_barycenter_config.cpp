@@ -45,6 +45,10 @@ void validate(const NeuralBarycenterConfig& c) {
   config::require_fraction("--adam-beta2", c.adam_beta2);
   config::require_non_negative("--convexity-penalty", c.convexity_penalty);
   config::require_fraction("--averaging", c.averaging);
+  require_at_least("--pretrain-iterations", c.pretrain_iterations, 0);
+  config::require_non_negative("--pretrain-tolerance", c.pretrain_tolerance);
+  require_positive("--pretrain-scale", c.pretrain_scale);
+  config::require_non_negative("--pretrain-seconds", c.pretrain_seconds);
   training::validate_device(c.device);
   config::require_dtype(c.dtype);
 }
@@ -69,6 +73,12 @@ config::FieldList fields(NeuralBarycenterConfig& c) {
               "how g keeps W >= 0: clamp | penalty")
       .add("convexity_penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")
       .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)")
+      .add("pretrain_iterations", c.pretrain_iterations,
+           "start f_i, g_i at |x|^2/2 with at most this many fitting steps (0 = random start, the authors')")
+      .add("pretrain_tolerance", c.pretrain_tolerance, "stop pre-training below this MSE")
+      .add("pretrain_scale", c.pretrain_scale, "pre-train on x ~ scale * N(0, I)")
+      .add("pretrain_seconds", c.pretrain_seconds, "stop pre-training after this many seconds (0 = none; "
+                                                   "--time-limit sets it)")
       .choice("engine", c.engine, {{"fused", Engine::kFused}, {"autograd", Engine::kAutograd}},
               "fused (closed-form derivatives) | autograd (reference)")
       .add("seed", c.seed, "seeds networks, batches and latents")

@@ -55,6 +55,15 @@ struct NeuralBarycenterConfig {
   // 0.18 / 0.05 % -> 0.02 / 0.015 % at d = 2 and 0.10 / 0.12 % -> 0.03 /
   // 0.02 % at d = 8 (BENCHMARKS.md).
   double averaging = 0.999;
+  // Starting f_i and g_i at |x|^2 / 2 (gradient maps at the identity), as
+  // CWB's pre-training (nn/identity_fit.h): at most this many fitting steps,
+  // 0 = the authors' random initialisation. The pushes grad g_i # mu_i then
+  // start as the inputs themselves instead of far off, which matters when a
+  // time budget allows few outer iterations (high d; BENCHMARKS.md).
+  int64_t pretrain_iterations = 0;
+  double pretrain_tolerance = 1e-2;  // MSE per coordinate
+  double pretrain_scale = 4;         // fit on x ~ scale N(0, I)
+  double pretrain_seconds = 0;       // cap (0 = none; --time-limit sets it)
 
   // --- run
   // fused: closed-form ICNN derivatives (nn/icnn_kernels.h, DESIGN.md §2);

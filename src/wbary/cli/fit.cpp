@@ -90,6 +90,10 @@ void run_fit(FitOptions& o) {
   }
   if (o.marginals.empty()) throw InvalidArgument("fit: no --marginal given, expected at least one");
   if (o.out.empty()) throw InvalidArgument("fit: --out DIR is required");
+  // A method that trains in its set-up (CWB's pre-training) stops that too at the time limit.
+  if (o.time_limit > 0 && config.find("pretrain_seconds") && config.find("pretrain_seconds")->get() == 0.0) {
+    config.set_text("pretrain_seconds", std::to_string(o.time_limit));
+  }
   barycenter::BarycenterProblem problem = make_problem(o.marginals, o.weights);
   if (o.threads == 0 && method.name == "nwb") {
     barycenter::NeuralBarycenterConfig nwb;
