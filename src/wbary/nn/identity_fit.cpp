@@ -5,29 +5,13 @@
 
 #include "wbary/data/sampler.h"
 #include "wbary/nn/flat_adam.h"
+#include "wbary/nn/icnn_kernels.h"
 #include "wbary/training/training.h"
 
 namespace wbary::nn {
 namespace {
 
 constexpr uint64_t kIdentityStream = 0xc3b1;
-
-// Copies network 0 of `from` (a stack of one) into every network of `to`.
-void broadcast_into(const IcnnPotential& from, IcnnPotential& to) {
-  torch::NoGradGuard no_grad;
-  const IcnnWeights& s = from.weights();
-  const IcnnWeights& t = to.weights();
-  auto copy = [](const at::Tensor& dst, const at::Tensor& src) {
-    if (dst.defined()) dst.copy_(src.expand_as(dst));
-  };
-  for (size_t l = 0; l < t.A.size(); ++l) copy(t.A[l], s.A[l]);
-  for (size_t l = 0; l < t.b.size(); ++l) copy(t.b[l], s.b[l]);
-  for (size_t l = 0; l < t.W.size(); ++l) copy(t.W[l], s.W[l]);
-  for (size_t l = 0; l < t.slope.size(); ++l) copy(t.slope[l], s.slope[l]);
-  copy(t.w, s.w);
-  copy(t.a, s.a);
-  copy(t.c, s.c);
-}
 
 }  // namespace
 
@@ -59,7 +43,8 @@ IdentityFit fit_identity(const IdentityFitConfig& fit, const IcnnConfig& config,
     opt.step(net.flat_gradients());
     net.clamp_convex_weights();
   }
-  for (IcnnPotential* t : targets) broadcast_into(net, *t);
+  // Tensor by tensor into every network: copy_ broadcasts the stack of one over the K networks.
+  for (IcnnPotential* t : targets) copy_gradients(net.weights(), t->weights());
   return out;
 }
 
