@@ -34,12 +34,12 @@ def outer_iteration_gflop(d, n=3, batch=100, layers=3, g_steps=6, f_steps=4):
     return n * (g_steps * f_steps * g + f_steps * f + hh) / 1e9
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("bench")
-    ap.add_argument("--filter", default="BM_")
-    args = ap.parse_args()
-    out = subprocess.run([args.bench, f"--benchmark_filter={args.filter}", "--benchmark_format=json"],
+def engine_medians(bench, name_filter):
+    """Runs a Google Benchmark binary whose cases are named .../d:D/autograd:A/threads:T.
+
+    Returns ({(d, threads): {"fused": s, "autograd": s}}, {threads: GEMM GFLOP/s}), medians of one run.
+    """
+    out = subprocess.run([bench, f"--benchmark_filter={name_filter}", "--benchmark_format=json"],
                          check=True, capture_output=True, text=True).stdout
     rows = {}
     peak = {}
@@ -56,6 +56,15 @@ def main():
         if m:
             n, threads = map(int, m.groups())
             peak[threads] = 2 * n**3 / secs / 1e9
+    return rows, peak
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bench")
+    ap.add_argument("--filter", default="BM_")
+    args = ap.parse_args()
+    rows, peak = engine_medians(args.bench, args.filter)
     for t, gf in sorted(peak.items()):
         print(f"GEMM peak (float32 {t} thread(s), LibTorch mm 1024^3): {gf:.1f} GFLOP/s")
     print()

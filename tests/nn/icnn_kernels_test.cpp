@@ -4,6 +4,7 @@
 
 #include "support/test_support.h"
 #include "wbary/data/sampler.h"
+#include "wbary/error.h"
 #include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::nn {
@@ -115,8 +116,19 @@ void check_case(const Case& c, at::ScalarType dtype, double tol) {
 
   // g-step: parameter gradient of sum v . grad f(x), against double backward.
   auto dir_ref = reference_gradient((v * f.gradient_autograd(x, true)).sum(), f.parameters());
-  expect_close(flatten(f, icnn_directional_parameter_gradient(f.config(), f.weights(), tape, v)), dir_ref, tol,
-               "directional " + tag);
+  at::Tensor hessian_vector;
+  expect_close(flatten(f, icnn_directional_parameter_gradient(f.config(), f.weights(), tape, v, &hessian_vector)),
+               dir_ref, tol, "directional " + tag);
+
+  // The same sweep's input gradient: Hess f(x) v, against double backward in x.
+  const at::Tensor xr = x.detach().requires_grad_(true);
+  const at::Tensor grad = torch::autograd::grad({f.value(xr).sum()}, {xr}, {}, true, true)[0];
+  // A piecewise-linear network (PReLU, no squaring, no skip) has no x in its
+  // gradient's graph: Hessian zero.
+  at::Tensor hv_ref = torch::autograd::grad({(v * grad).sum()}, {xr}, {}, false, false, /*allow_unused=*/true)[0];
+  if (!hv_ref.defined()) hv_ref = at::zeros_like(x);
+  ASSERT_TRUE(hessian_vector.defined()) << tag;
+  EXPECT_LT(testing::relative_error(hessian_vector, hv_ref), tol) << "Hessian-vector " << tag;
 }
 
 TEST(IcnnKernels, MatchAutogradInFloat64) {
@@ -128,6 +140,11 @@ TEST(IcnnKernels, MatchAutogradInFloat32) {
   // float32 round-off (6e-8) amplified by sums of up to ~20 terms of mixed
   // sign and two chained layers: 2e-4 relative to the largest entry.
   for (const auto& c : cases()) check_case(c, at::kFloat, 2e-4);
+}
+
+TEST(IcnnKernels, EngineNamesRoundTrip) {
+  for (Engine e : {Engine::kFused, Engine::kAutograd}) EXPECT_EQ(parse_engine(to_string(e)), e);
+  EXPECT_THROW(parse_engine("jit"), InvalidArgument);
 }
 
 TEST(IcnnKernels, ConvexityPenaltyGradientMatchesAutograd) {

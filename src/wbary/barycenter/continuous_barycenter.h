@@ -56,7 +56,14 @@ class ContinuousBarycenter : public BarycenterSolver {
   double pretrain_mse() const { return pretrain_mse_; }
 
  private:
+  // The loss terms of one step (detached) and t = grad psi_i(x); the
+  // parameter gradients are left in the networks' gradient views.
+  struct Losses {
+    at::Tensor dual, cycle, congruence, push;
+  };
   void pretrain_to_identity();
+  Losses gradients_autograd(const at::Tensor& x, const at::Tensor& proposal);
+  Losses gradients_fused(const at::Tensor& x, const at::Tensor& proposal);
 
   BarycenterProblem problem_;
   ContinuousBarycenterModel model_;

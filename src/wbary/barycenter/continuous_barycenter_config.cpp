@@ -26,6 +26,8 @@ config::FieldList fields(ContinuousBarycenterConfig& c) {
       .add("pretrain_scale", c.pretrain_scale, "pre-train on x ~ scale * N(0, I)")
       .add("pretrain_seconds", c.pretrain_seconds, "stop pre-training after this many seconds (0 = none; "
                                                    "--time-limit sets it)")
+      .choice("engine", c.engine, {{"fused", nn::Engine::kFused}, {"autograd", nn::Engine::kAutograd}},
+              "fused (closed-form derivatives) | autograd (reference)")
       .add("seed", c.seed, "seeds networks and batches")
       .add("dtype", c.dtype, "float32 | float64")
       .add("device", c.device, "cpu | cuda | cuda:N")

@@ -12,6 +12,7 @@
 
 #include "wbary/config/fields.h"
 #include "wbary/nn/icnn.h"
+#include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::barycenter {
 
@@ -44,6 +45,10 @@ struct ContinuousBarycenterConfig {
   // sets it to T): at d = 128 reaching the tolerance took 78 s on 2 cores.
   double pretrain_seconds = 0;
 
+  // fused: closed-form ICNN derivatives (nn/icnn_kernels.h; the cycle term
+  // through one Hessian-vector product of psibar); autograd: LibTorch's
+  // double backward, the reference.
+  nn::Engine engine = nn::Engine::kFused;
   uint64_t seed = 0;
   std::string dtype = "float32";
   std::string device = "cpu";

@@ -15,14 +15,6 @@ Convexity parse_convexity(const std::string& name) {
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
 }
 
-std::string to_string(Engine e) { return e == Engine::kFused ? "fused" : "autograd"; }
-
-Engine parse_engine(const std::string& name) {
-  if (name == "fused") return Engine::kFused;
-  if (name == "autograd") return Engine::kAutograd;
-  throw InvalidArgument("engine '" + name + "': expected 'fused' or 'autograd'");
-}
-
 void validate(const NeuralBarycenterConfig& c) {
   using config::require_at_least;
   using config::require_positive;

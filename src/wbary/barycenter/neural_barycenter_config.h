@@ -13,6 +13,7 @@
 #include "wbary/config/fields.h"
 #include "wbary/nn/generator.h"
 #include "wbary/nn/icnn.h"
+#include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::barycenter {
 
@@ -23,7 +24,7 @@ enum class Convexity {
 };
 
 /// How Algorithm 1's derivatives are computed (both give the same numbers).
-enum class Engine { kFused, kAutograd };
+using nn::Engine;
 
 struct NeuralBarycenterConfig {
   // --- networks
@@ -87,8 +88,8 @@ nlohmann::json to_json(const NeuralBarycenterConfig& config);
 void update_from_json(NeuralBarycenterConfig& config, const nlohmann::json& j);
 
 std::string to_string(Convexity c);
-std::string to_string(Engine e);
-Engine parse_engine(const std::string& name);
+using nn::parse_engine;
+using nn::to_string;
 Convexity parse_convexity(const std::string& name);
 
 }  // namespace wbary::barycenter

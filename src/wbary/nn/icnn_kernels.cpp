@@ -2,6 +2,8 @@
 
 #include <torch/autograd.h>
 
+#include "wbary/error.h"
+
 namespace wbary::nn {
 namespace {
 
@@ -128,7 +130,7 @@ IcnnWeights icnn_value_parameter_gradient(const IcnnConfig& cfg, const IcnnWeigh
 }
 
 IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& cfg, const IcnnWeights& wt, const IcnnTape& t,
-                                                const at::Tensor& v) {
+                                                const at::Tensor& v, at::Tensor* hessian_vector) {
   torch::NoGradGuard no_grad;
   const size_t L = wt.A.size();
   const bool prelu = cfg.activation == IcnnActivation::kPrelu;
@@ -144,6 +146,7 @@ IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& cfg, const Icn
   }
   // S = w . zdot_L + 2 (a.v)(a.x + c).
   g.w = zdot[L].sum(1).unsqueeze(-1);
+  at::Tensor xbar;  // d S / d x, when asked for
   // Reverse over primal and tangent together. The tangent adjoints
   // pdotbar_l are the gradient-map deltas; zdotbar_{l+1} = W_{l+1}^T delta_{l+1}
   // (or w for the last layer); the primal adjoint starts at zbar_L = 0.
@@ -162,6 +165,8 @@ IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& cfg, const Icn
     }
     g.A[l] = at::baddbmm(at::bmm(pbar.transpose(1, 2), t.x), delta.transpose(1, 2), v);
     g.b[l] = pbar.sum(1, /*keepdim=*/true);
+    // x enters S only through p_l = A_l x + ... (and q below): xbar += pbar_l A_l.
+    if (hessian_vector) xbar = xbar.defined() ? at::baddbmm(xbar, pbar, wt.A[l]) : at::bmm(pbar, wt.A[l]);
     if (l >= 1) {
       g.W[l - 1] = at::baddbmm(at::bmm(pbar.transpose(1, 2), t.z[l]), delta.transpose(1, 2), zdot[l]);
       zbar = at::bmm(pbar, wt.W[l - 1]);
@@ -172,8 +177,34 @@ IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& cfg, const Icn
     // dS/da = 2 (a.v) x + 2 (a.x + c) v,  dS/dc = 2 (a.v).
     g.a = at::baddbmm(at::bmm(t.x.transpose(1, 2), av), v.transpose(1, 2), t.q) * 2;
     g.c = 2 * av.sum(1, /*keepdim=*/true);
+    // dS/dx = 2 (a.v) a.
+    if (hessian_vector) xbar = at::addcmul(xbar, av, wt.a.transpose(1, 2), 2.0);
   }
+  if (hessian_vector) *hessian_vector = xbar;
   return g;
+}
+
+void add_gradients(IcnnWeights& into, const IcnnWeights& g) {
+  torch::NoGradGuard no_grad;
+  auto add = [](at::Tensor& a, const at::Tensor& b) {
+    if (!b.defined()) return;
+    a = a.defined() ? a + b : b;
+  };
+  for (size_t l = 0; l < g.A.size(); ++l) add(into.A[l], g.A[l]);
+  for (size_t l = 0; l < g.b.size(); ++l) add(into.b[l], g.b[l]);
+  for (size_t l = 0; l < g.W.size(); ++l) add(into.W[l], g.W[l]);
+  for (size_t l = 0; l < g.slope.size(); ++l) add(into.slope[l], g.slope[l]);
+  add(into.w, g.w);
+  add(into.a, g.a);
+  add(into.c, g.c);
+}
+
+std::string to_string(Engine e) { return e == Engine::kFused ? "fused" : "autograd"; }
+
+Engine parse_engine(const std::string& name) {
+  if (name == "fused") return Engine::kFused;
+  if (name == "autograd") return Engine::kAutograd;
+  throw InvalidArgument("engine '" + name + "': expected 'fused' or 'autograd'");
 }
 
 void add_convexity_penalty_gradient(const IcnnWeights& wt, double lambda, IcnnWeights& g) {

@@ -8,6 +8,8 @@
 //   icnn_value_parameter_gradient     d/dtheta sum_{k,b} c_kb f_k(x_kb)              (f-step)
 //   icnn_directional_parameter_gradient
 //                                     d/dtheta sum_{k,b} v_kb . grad f_k(x_kb)     (g-step)
+//                                     and optionally d/dx of the same sum, the
+//                                     Hessian-vector product Hess f_k(x_kb) v_kb
 //
 // The g-step of Fan et al. (eq. 10) needs d/dtheta_g of
 // mean f(grad g(Y)) - <Y, grad g(Y)>; with v = (grad f(grad g(Y)) - Y)/B held
@@ -22,6 +24,7 @@
 //   nn::copy_gradients(d, g.gradient_views());                    // then FlatAdam::step
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "wbary/nn/icnn.h"
@@ -52,9 +55,25 @@ IcnnWeights icnn_value_parameter_gradient(const IcnnConfig& config, const IcnnWe
                                           const IcnnTape& tape, const at::Tensor& cotangent);
 
 /// Parameter gradient of sum_{k,b} v_kb . grad f_k(x_kb); v [K, B, d].
-/// Requires icnn_backward_gradient to have run on `tape`.
+/// Requires icnn_backward_gradient to have run on `tape`. With
+/// `hessian_vector` set, also writes the input gradient of that sum,
+/// Hess f_k(x_kb) v_kb [K, B, d], which the same reverse sweep yields for
+/// one more GEMM per layer (CWB's cycle term trains psi through it).
 IcnnWeights icnn_directional_parameter_gradient(const IcnnConfig& config, const IcnnWeights& weights,
-                                                const IcnnTape& tape, const at::Tensor& v);
+                                                const IcnnTape& tape, const at::Tensor& v,
+                                                at::Tensor* hessian_vector = nullptr);
+
+/// into += g, field by field (gradients of several loss terms of one network).
+void add_gradients(IcnnWeights& into, const IcnnWeights& g);
+
+/// How a solver computes the derivatives of its ICNN losses (both engines
+/// give the same numbers up to round-off).
+enum class Engine {
+  kFused,     // closed forms of this header (DESIGN.md §2)
+  kAutograd,  // LibTorch autograd, double backward where a loss holds a gradient
+};
+std::string to_string(Engine e);
+Engine parse_engine(const std::string& name);
 
 /// Adds lambda * d/dW sum ||max(-W, 0)||^2 = -2 lambda max(-W, 0) to the
 /// gradients of the convex weights (the penalty R of eq. 10).
