@@ -1,8 +1,10 @@
 #include "wbary/barycenter/methods.h"
 
+#include "wbary/barycenter/all_weights_barycenter.h"
 #include "wbary/barycenter/continuous_barycenter.h"
 #include "wbary/barycenter/neural_barycenter.h"
 #include "wbary/barycenter/regularized_barycenter.h"
+#include "wbary/data/simplex.h"
 #include "wbary/error.h"
 #include "wbary/io/json_file.h"
 
@@ -41,6 +43,9 @@ const std::vector<Method>& methods() {
       make_method<RegularizedBarycenterConfig, RegularizedBarycenter, RegularizedBarycenterModel>(
           "crwb", "CRWB: continuous regularised W2 barycenter (Li et al., NeurIPS 2020)",
           "wbary.regularized_barycenter"),
+      make_method<AllWeightsBarycenterConfig, AllWeightsBarycenter, AllWeightsBarycenterModel>(
+          "nwb-all", "NWB-II: NWB for every weight vector from one training (Fan et al. 2021, supplementary B)",
+          "wbary.all_weights_barycenter"),
   };
   return all;
 }
@@ -66,7 +71,22 @@ std::unique_ptr<BarycenterModel> load_model(const std::string& dir, const std::s
     if (m.format == format) return m.load(dir, device);
   }
   throw IoError(path + ": not a wbary barycenter model (\"format\" is " + format +
-                ", expected one written by `wbary fit`: nwb, cwb or crwb)");
+                ", expected one written by `wbary fit`: " + method_names() + ")");
+}
+
+std::unique_ptr<BarycenterModel> load_model(const std::string& dir, const std::string& device,
+                                            const std::string& weights, const std::string& what) {
+  std::unique_ptr<BarycenterModel> model = load_model(dir, device);
+  if (weights.empty()) return model;
+  auto* all = dynamic_cast<AllWeightsBarycenterModel*>(model.get());
+  if (!all) {
+    throw InvalidArgument(what + ": " + dir + " is a " + model->method() +
+                          " model, trained for one weight vector; train with `wbary fit --all-weights` to choose "
+                          "weights afterwards");
+  }
+  const std::vector<double> w = data::parse_weight_vector(weights, all->count(), what);
+  std::shared_ptr<const AllWeightsBarycenterModel> owner(static_cast<AllWeightsBarycenterModel*>(model.release()));
+  return at_weights(std::move(owner), w);
 }
 
 }  // namespace wbary::barycenter

@@ -9,6 +9,7 @@
 //   nwb   Fan, Taghvaei, Chen (ICML 2021): min-max-min, ICNNs and a generator
 //   cwb   Korotin, Li, Solomon, Burnaev (ICLR 2021): congruence + cycle, no minimax
 //   crwb  Li, Genevay, Yurochkin, Solomon (NeurIPS 2020): regularised dual, ReLU MLPs
+//   nwb-all  NWB-II (Fan et al. 2021, supplementary B): every weight vector from one training
 //
 // Example:
 //   const auto& m = barycenter::find_method("cwb");
@@ -55,5 +56,12 @@ std::string method_names();
 /// Loads DIR, written by any method (its model.json says which); IoError
 /// naming the file when it is not a barycenter model.
 std::unique_ptr<BarycenterModel> load_model(const std::string& dir, const std::string& device = "");
+
+/// Loads DIR as above; with a non-empty `weights` text ("0.2,0.3,0.5", one
+/// per input), the barycenter of those weights from a model trained for all
+/// weights (nwb-all), and InvalidArgument naming the model's method for any
+/// other. `what` names the option in messages (e.g. "--weights").
+std::unique_ptr<BarycenterModel> load_model(const std::string& dir, const std::string& device,
+                                            const std::string& weights, const std::string& what);
 
 }  // namespace wbary::barycenter

@@ -67,23 +67,15 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
 }
 
 void NeuralBarycenter::update_average() {
-  torch::NoGradGuard no_grad;
-  // The decay grows as (1 + t) / (10 + t) up to its setting (TensorFlow's
-  // ExponentialMovingAverage with num_updates), so that a short run does
-  // not average in its first, far-off iterates. step_ is t - 1 here.
-  const double t = static_cast<double>(step_ + 1);
-  const double d = std::min(model_.config().averaging, (1 + t) / (10 + t));
-  averaged_->f->flat_parameters().mul_(d).add_(model_.f->flat_parameters(), 1 - d);
-  averaged_->g->flat_parameters().mul_(d).add_(model_.g->flat_parameters(), 1 - d);
-  const auto params = model_.h->parameters(), avg_params = averaged_->h->parameters();
-  for (size_t k = 0; k < avg_params.size(); ++k) avg_params[k].mul_(d).add_(params[k], 1 - d);
   // BatchNorm's running statistics are averages already; they are averaged
   // alike so that they describe the averaged layers' inputs approximately.
-  const auto buffers = model_.h->buffers(), avg_buffers = averaged_->h->buffers();
-  for (size_t k = 0; k < avg_buffers.size(); ++k) {
-    if (at::isFloatingType(avg_buffers[k].scalar_type())) avg_buffers[k].mul_(d).add_(buffers[k], 1 - d);
-    else avg_buffers[k].copy_(buffers[k]);
-  }
+  std::vector<at::Tensor> averaged = {averaged_->f->flat_parameters(), averaged_->g->flat_parameters()};
+  std::vector<at::Tensor> current = {model_.f->flat_parameters(), model_.g->flat_parameters()};
+  for (const auto& t : averaged_->h->parameters()) averaged.push_back(t);
+  for (const auto& t : averaged_->h->buffers()) averaged.push_back(t);
+  for (const auto& t : model_.h->parameters()) current.push_back(t);
+  for (const auto& t : model_.h->buffers()) current.push_back(t);
+  training::update_moving_average(averaged, current, model_.config().averaging, step_ + 1);  // step_ is t - 1 here
 }
 
 NeuralBarycenterModel& NeuralBarycenter::result() {

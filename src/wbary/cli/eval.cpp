@@ -15,7 +15,7 @@ namespace wbary::cli {
 
 void register_eval(CLI::App& app) {
   struct Options {
-    std::string model, reference;
+    std::string model, reference, weights;
     int64_t n = 10000;
     int64_t n_exact = 2000;
     uint64_t seed = 1;
@@ -33,12 +33,15 @@ void register_eval(CLI::App& app) {
                   "marginals' samples (2-D/3-D; the default there when the marginals are not Gaussian)");
   cmd->add_option("--exact-samples", o->n_exact, "points of the exact discrete barycenter")->capture_default_str();
   cmd->add_option("--n", o->n, "samples per estimate (the paper: 10000)")->capture_default_str();
+  cmd->add_option("--weights", o->weights,
+                  "comma-separated weights, one per input: score the barycenter of those weights (models trained "
+                  "with --all-weights)");
   cmd->add_option("--seed", o->seed)->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([o] {
     set_threads(o->threads);
-    const auto model_ptr = barycenter::load_model(o->model, o->device);
+    const auto model_ptr = barycenter::load_model(o->model, o->device, o->weights, "--weights");
     const barycenter::BarycenterModel& model = *model_ptr;
     nlohmann::json out = nlohmann::json::object();
     // The model's own marginals, read again only where a reference is made

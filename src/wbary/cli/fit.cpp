@@ -27,6 +27,7 @@ struct FitOptions {
   std::string weights;
   std::string out;
   std::string method = "nwb";
+  bool all_weights = false;
   bool resume = false;
   int threads = 0;
   double time_limit = 0;
@@ -81,6 +82,12 @@ int automatic_threads(const barycenter::NeuralBarycenterConfig& config, int64_t 
 
 void run_fit(FitOptions& o) {
   set_threads(o.threads);
+  if (o.all_weights) {
+    if (o.method != "nwb" && o.method != "nwb-all") {
+      throw InvalidArgument("--all-weights is NWB-II (--method nwb-all); it does not combine with --method " + o.method);
+    }
+    o.method = "nwb-all";
+  }
   const barycenter::Method& method = barycenter::find_method(o.method);
   config::FieldList config = method.default_config();
   o.flags->apply(method.name, config);
@@ -158,7 +165,7 @@ void run_fit(FitOptions& o) {
 void register_fit(CLI::App& app) {
   auto o = std::make_shared<FitOptions>();
   CLI::App* cmd = app.add_subcommand("fit", "Train a continuous Wasserstein barycenter of point clouds or laws "
-                                            "(NWB by default; CWB or CRWB with --method)");
+                                            "(NWB by default; CWB, CRWB or NWB-II for all weights with --method)");
   std::string methods;
   for (const auto& m : barycenter::methods()) methods += "  " + m.name + "  " + m.title + "\n";
   cmd->footer(std::string("\nMethods (--method):\n") + methods + "\n" + data::sampler_spec_help() +
@@ -168,9 +175,14 @@ void register_fit(CLI::App& app) {
               "  wbary fit --marginal gaussian:dim=16,seed=1 --marginal gaussian:dim=16,seed=2 \\\n"
               "            --marginal gaussian:dim=16,seed=3 --eval-every 500 --out g16/\n"
               "  wbary fit --method cwb --marginal a.npy --marginal b.npy --time-limit 120 --out cwb/\n"
-              "  wbary fit --method crwb --dump-config\n");
+              "  wbary fit --method crwb --dump-config\n"
+              "  wbary fit --all-weights --marginal ring --marginal square --marginal cross --out all/\n"
+              "  wbary sample --model all/ --weights 0.2,0.3,0.5 --n 5000 --out w.npy\n");
   cmd->add_option("--method", o->method, "the barycenter method: " + barycenter::method_names())
       ->capture_default_str();
+  cmd->add_flag("--all-weights", o->all_weights,
+                "one model for the barycenters of every weight vector (NWB-II, = --method nwb-all); choose the "
+                "weights afterwards with `wbary sample --weights`");
   cmd->add_option("--marginal,-m", o->marginals, "a marginal: file or spec (repeat for each; see below)");
   cmd->add_option("--weights", o->weights, "barycentric weights a_i, e.g. 0.3,0.7 (default uniform)");
   cmd->add_option("--out,-o", o->out, "output directory (model, samples, report, checkpoint)");

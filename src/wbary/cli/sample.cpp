@@ -8,7 +8,7 @@ namespace wbary::cli {
 
 void register_sample(CLI::App& app) {
   struct Options {
-    std::string model, out;
+    std::string model, out, weights;
     int64_t n = 1000;
     uint64_t seed = 0;
     int threads = 0;
@@ -20,6 +20,9 @@ void register_sample(CLI::App& app) {
   cmd->add_option("--model", o->model, "model directory written by `wbary fit`")->required();
   cmd->add_option("--n", o->n, "number of samples")->capture_default_str();
   cmd->add_option("--seed", o->seed, "latent seed")->capture_default_str();
+  cmd->add_option("--weights", o->weights,
+                  "comma-separated weights, one per input: the barycenter of those weights (models trained with "
+                  "--all-weights)");
   cmd->add_option("--out,-o", o->out, "output .npy or .csv")->required();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
@@ -27,14 +30,14 @@ void register_sample(CLI::App& app) {
   cmd->callback([o] {
     set_threads(o->threads);
     if (o->n < 1) throw InvalidArgument("--n: got " + std::to_string(o->n) + ", expected >= 1");
-    auto model = barycenter::load_model(o->model, o->device);
+    auto model = barycenter::load_model(o->model, o->device, o->weights, "--weights");
     data::write_points(o->out, model->sample(o->n, o->seed));
   });
 }
 
 void register_push_pull(CLI::App& app) {
   struct Options {
-    std::string model, in, out;
+    std::string model, in, out, weights;
     int64_t marginal = 1;
     int threads = 0;
     std::string device = "cpu";
@@ -50,11 +53,14 @@ void register_push_pull(CLI::App& app) {
     cmd->add_option("--marginal,-i", o->marginal, "marginal index, 1-based")->required();
     cmd->add_option("--in", o->in, "input points (.npy or .csv, [n, d])")->required();
     cmd->add_option("--out,-o", o->out, "output .npy or .csv")->required();
+    cmd->add_option("--weights", o->weights,
+                    "comma-separated weights, one per input: the barycenter of those weights (models trained with "
+                    "--all-weights)");
     cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
     cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
     cmd->callback([o, push] {
       set_threads(o->threads);
-      auto model = barycenter::load_model(o->model, o->device);
+      auto model = barycenter::load_model(o->model, o->device, o->weights, "--weights");
       if (o->marginal < 1 || o->marginal > model->count()) {
         throw InvalidArgument("--marginal: got " + std::to_string(o->marginal) + ", the model has marginals 1.." +
                               std::to_string(model->count()));

@@ -123,4 +123,20 @@ bool EveryKSteps::on_step(const StepInfo& info) {
   return action_(info);
 }
 
+void update_moving_average(const std::vector<at::Tensor>& averaged, const std::vector<at::Tensor>& current,
+                           double decay, int64_t step) {
+  if (averaged.size() != current.size()) throw InvalidArgument("update_moving_average: lists of different lengths");
+  at::NoGradGuard no_grad;
+  const double t = static_cast<double>(step);
+  const double d = std::min(decay, (1 + t) / (10 + t));
+  for (size_t k = 0; k < averaged.size(); ++k) {
+    at::Tensor a = averaged[k];
+    if (at::isFloatingType(a.scalar_type())) {
+      a.mul_(d).add_(current[k], 1 - d);
+    } else {
+      a.copy_(current[k]);
+    }
+  }
+}
+
 }  // namespace wbary::training

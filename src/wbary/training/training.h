@@ -13,6 +13,8 @@
 //   solver.train({&progress, &limit, &ctrl_c});
 #pragma once
 
+#include <ATen/ATen.h>
+
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -119,5 +121,14 @@ void require_finite_losses(const StepInfo& info, const std::string& what, const 
 
 /// Formats seconds as "1h02m", "3m05s" or "12.3s".
 std::string format_duration(double seconds);
+
+/// Iterate averaging (Polyak & Juditsky 1992) as an exponential moving
+/// average: averaged <- d averaged + (1 - d) current for each pair, with
+/// d = min(decay, (1 + t) / (10 + t)) after step t (TensorFlow's
+/// ExponentialMovingAverage with num_updates), so that a short run does not
+/// average in its first, far-off iterates. Non-floating tensors (BatchNorm's
+/// counters) are copied.
+void update_moving_average(const std::vector<at::Tensor>& averaged, const std::vector<at::Tensor>& current,
+                           double decay, int64_t step);
 
 }  // namespace wbary::training
