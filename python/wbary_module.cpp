@@ -22,6 +22,7 @@
 #include "wbary/barycenter/evaluation.h"
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/barycenter/neural_barycenter.h"
+#include "wbary/barycenter/all_weights_barycenter_model.h"
 #include "wbary/barycenter/methods.h"
 #include "wbary/barycenter/continuous_barycenter_model.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
@@ -293,7 +294,7 @@ PYBIND11_MODULE(wbary, m) {
                               "A trained continuous barycenter (wbary.fit, wbary.load_model, or `wbary fit --out DIR`)")
       .def("save", &BarycenterModel::save, py::arg("dir"),
            "Writes DIR/model.pt and DIR/model.json (readable by `wbary sample`, `push`, `pull`, `eval`).")
-      .def_property_readonly("method", &BarycenterModel::method, "'nwb', 'cwb' or 'crwb'")
+      .def_property_readonly("method", &BarycenterModel::method, "'nwb', 'cwb', 'crwb' or 'nwb-all'")
       .def_property_readonly(
           "history", [](const BarycenterModel& model) { return to_python(model.history()); },
           "Training records (losses every log_every steps), as a list of dicts.")
@@ -331,6 +332,43 @@ PYBIND11_MODULE(wbary, m) {
       m, "ContinuousBarycenter", "A trained CWB barycenter (Korotin et al. 2021; wbary.fit(method='cwb'))");
   py::class_<wbary::barycenter::RegularizedBarycenterModel, BarycenterModel>(
       m, "RegularizedBarycenter", "A trained CRWB barycenter (Li et al. 2020; wbary.fit(method='crwb'))");
+  using wbary::barycenter::AllWeightsBarycenterModel;
+  // weights=None: the weights the model was fitted with (uniform unless given).
+  auto weights_or_default = [](const AllWeightsBarycenterModel& model, const py::object& w) {
+    return w.is_none() ? model.weights() : w.cast<std::vector<double>>();
+  };
+  py::class_<AllWeightsBarycenterModel, BarycenterModel>(
+      m, "AllWeightsBarycenter",
+      "Barycenters for every weight vector from one training (NWB-II; wbary.fit(..., all_weights=True))")
+      .def(
+          "sample",
+          [weights_or_default](const AllWeightsBarycenterModel& model, int64_t n, const py::object& weights,
+                               uint64_t seed) {
+            const auto w = weights_or_default(model, weights);
+            return to_array(without_gil([&] { return model.sample(n, w, seed); }));
+          },
+          py::arg("n"), py::arg("weights") = py::none(), py::arg("seed") = 0,
+          "n samples [n, d] of the barycenter with these weights (one per input; normalised): h(Z, w).")
+      .def(
+          "push",
+          [weights_or_default](const AllWeightsBarycenterModel& model, int64_t i, const Array& x,
+                               const py::object& weights) {
+            const auto w = weights_or_default(model, weights);
+            const at::Tensor t = to_tensor(x, "x", 2);
+            return to_array(without_gil([&] { return model.push(i, t, w); }));
+          },
+          py::arg("i"), py::arg("x"), py::arg("weights") = py::none(),
+          "Maps samples of marginal i onto the barycenter with these weights: grad g_i(x; w), [n, d].")
+      .def(
+          "pull",
+          [weights_or_default](const AllWeightsBarycenterModel& model, int64_t i, const Array& y,
+                               const py::object& weights) {
+            const auto w = weights_or_default(model, weights);
+            const at::Tensor t = to_tensor(y, "y", 2);
+            return to_array(without_gil([&] { return model.pull(i, t, w); }));
+          },
+          py::arg("i"), py::arg("y"), py::arg("weights") = py::none(),
+          "Maps points of the barycenter with these weights back to marginal i: grad f_i(y; w), [n, d].");
   m.def(
       "load_model",
       [](const std::string& dir, const std::string& device) { return wbary::barycenter::load_model(dir, device); },
@@ -339,7 +377,14 @@ PYBIND11_MODULE(wbary, m) {
   m.def(
       "fit",
       [](const std::vector<py::object>& marginals, std::vector<double> weights, const py::object& config,
-         int64_t progress_every, const std::string& method) {
+         int64_t progress_every, std::string method, bool all_weights) {
+        if (all_weights) {
+          if (method != "nwb" && method != "nwb-all") {
+            throw wbary::InvalidArgument("all_weights=True is NWB-II (method='nwb-all'); it does not combine with "
+                                         "method='" + method + "'");
+          }
+          method = "nwb-all";
+        }
         wbary::barycenter::BarycenterProblem problem;
         for (const auto& mo : marginals) {
           std::string spec;
@@ -359,10 +404,11 @@ PYBIND11_MODULE(wbary, m) {
         return without_gil([&] { return solver->take_result(); });
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
-      py::arg("progress_every") = 0, py::arg("method") = "nwb",
+      py::arg("progress_every") = 0, py::arg("method") = "nwb", py::arg("all_weights") = false,
       "Trains a continuous Wasserstein barycenter of marginals given as point clouds [n, d] or specs\n"
       "('gaussian:dim=16,seed=3', see `wbary fit --help`). method: 'nwb' (Fan et al. 2021, Algorithm 1; default),\n"
-      "'cwb' (Korotin et al. 2021) or 'crwb' (Li et al. 2020). config: a dict of `wbary fit --method M\n"
+      "'cwb' (Korotin et al. 2021), 'crwb' (Li et al. 2020) or 'nwb-all' (= all_weights=True: NWB-II, one model\n"
+      "for every weight vector; then model.sample(n, weights=[...])). config: a dict of `wbary fit --method M\n"
       "--dump-config` keys (e.g. {'iterations': 2000}); defaults are the papers'. Returns a BarycenterModel\n"
       "(NeuralBarycenter for nwb). Ctrl-C stops training and raises KeyboardInterrupt.");
 

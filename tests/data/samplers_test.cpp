@@ -4,6 +4,7 @@
 #include "wbary/barycenter/problem.h"
 #include "wbary/data/empirical.h"
 #include "wbary/data/gaussian.h"
+#include "wbary/data/simplex.h"
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
 #include "wbary/metrics/gaussian.h"
@@ -86,6 +87,38 @@ TEST(Problem, DimensionMismatchAndBadWeightsAreRejected) {
   p.weights = {};
   p.validate();
   EXPECT_EQ(p.weights, (std::vector<double>{0.5, 0.5}));
+}
+
+TEST(Simplex, DirichletDrawsAndVertices) {
+  at::Generator gen = data::make_generator(4);
+  const at::Tensor w = data::sample_simplex(20000, 3, 1.0, 0.25, gen);
+  EXPECT_LT((w.sum(1) - 1).abs().max().item<double>(), 1e-12);
+  EXPECT_GE(w.min().item<double>(), 0.0);
+  // Symmetric Dirichlet and uniform vertices: every mean 1/3 (sd of a
+  // coordinate < 0.5, so 4.5 standard errors at n = 20000 is 0.016).
+  EXPECT_LT((w.mean(0) - 1.0 / 3).abs().max().item<double>(), 0.016);
+  // Vertices: the share asked for (binomial sd 0.003 at n = 20000). A
+  // Dirichlet(1) draw is a vertex with probability 0.
+  const double vertices = (std::get<0>(w.max(1)) == 1).to(at::kDouble).mean().item<double>();
+  EXPECT_NEAR(vertices, 0.25, 0.015);
+  // Dirichlet(alpha) coordinates have variance (m - 1) / (m^2 (m alpha + 1)): 2 / 36 for m = 3, alpha = 1.
+  const at::Tensor d = data::sample_simplex(20000, 3, 1.0, 0.0, gen);
+  EXPECT_NEAR(d.var(0).mean().item<double>(), 2.0 / 36, 0.003);
+  EXPECT_THROW(data::sample_simplex(1, 3, 0.0, 0.1, gen), InvalidArgument);
+  EXPECT_THROW(data::sample_simplex(1, 3, 1.0, 1.5, gen), InvalidArgument);
+}
+
+TEST(Simplex, WeightTextAndGrids) {
+  const auto w = data::parse_weight_vector("1,1,2", 3, "--weights");
+  EXPECT_DOUBLE_EQ(w[2], 0.5);
+  EXPECT_THROW(data::parse_weight_vector("0.5,0.5", 3, "--weights"), InvalidArgument);
+  EXPECT_THROW(data::parse_weight_vector("0.5,x,0.5", 3, "--weights"), InvalidArgument);
+  EXPECT_THROW(data::parse_weight_vector("0.5,-0.1,0.6", 3, "--weights"), InvalidArgument);
+  EXPECT_THROW(data::parse_weight_vector("0,0,0", 3, "--weights"), InvalidArgument);
+  EXPECT_EQ(data::simplex_grid(3, 4).size(), 15u);  // (k + 1)(k + 2) / 2
+  EXPECT_EQ(data::simplex_grid(2, 4).size(), 5u);
+  for (const auto& v : data::simplex_grid(3, 5)) EXPECT_NEAR(v[0] + v[1] + v[2], 1.0, 1e-12);
+  EXPECT_THROW(data::simplex_grid(4, 3), InvalidArgument);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ struct Case {
   bool square_first;
   bool skip;
   int64_t layers, count, dim, width, batch;
+  double offset = 0;  // IcnnConfig::square_offset
 };
 
 std::vector<Case> cases() {
@@ -26,6 +27,7 @@ std::vector<Case> cases() {
         out.push_back({act, sq, skip, 1, 1, 1, 1, 1});  // width 1, d = 1, batch 1
         out.push_back({act, sq, skip, 2, 2, 5, 7, 3});  // odd sizes
         out.push_back({act, sq, skip, 4, 1, 3, 1, 5});  // width 1, deeper
+        if (sq) out.push_back({act, sq, skip, 3, 2, 3, 6, 9, 1.0});  // the convex square (NWB-II)
       }
     }
   }
@@ -36,6 +38,7 @@ IcnnPotential make(const Case& c, at::ScalarType dtype, uint64_t seed) {
   IcnnConfig cfg;
   cfg.activation = c.activation;
   cfg.square_first_layer = c.square_first;
+  cfg.square_offset = c.offset;
   cfg.quadratic_skip = c.skip;
   cfg.hidden_layers = c.layers;
   cfg.width = c.width;

@@ -44,6 +44,8 @@ config::FieldList fields(AllWeightsBarycenterConfig& c) {
               {{"celu", nn::IcnnActivation::kCelu}, {"prelu", nn::IcnnActivation::kPrelu}},
               "convex-path activation: celu | prelu")
       .add("square_first_layer", c.potential.convex.square_first_layer, "square the first convex-path layer")
+      .add("square_offset", c.potential.convex.square_offset,
+           "z_1 = (act(p_0) + offset)^2; 1 keeps a CELU network convex, 0 is the authors'")
       .add("quadratic_skip", c.potential.convex.quadratic_skip, "add (a(w).x + c(w))^2")
       .add("context_width", c.potential.context_width, "PICNN weight-path width; 0 = max(4N, 16)")
       .add("generator_layers", c.generator.hidden_layers, "hidden blocks of h(z, w)")

@@ -21,8 +21,14 @@ namespace wbary::barycenter {
 struct AllWeightsBarycenterConfig {
   // --- networks
   // f_i(x; w), g_i(x; w): partially input-convex in x, free in the weight
-  // vector w (nn/picnn.h; the authors' PICNN_LastInp_Quadratic).
-  nn::PicnnConfig potential;
+  // vector w (nn/picnn.h; the authors' PICNN_LastInp_Quadratic). Square
+  // offset 1, unlike NWB's default (the authors'): with it the potentials
+  // are convex in x everywhere (nn/icnn.h).
+  nn::PicnnConfig potential = [] {
+    nn::PicnnConfig p;
+    p.convex.square_offset = 1;
+    return p;
+  }();
   // h(z, w) on [z, w] (the authors' Different_Weights_NormalNet). No
   // BatchNorm by default: w is constant over a batch, so BatchNorm's
   // batch centring would subtract most of w's effect in training and

@@ -84,6 +84,8 @@ config::FieldList fields(NeuralBarycenterConfig& c) {
               {{"celu", nn::IcnnActivation::kCelu}, {"prelu", nn::IcnnActivation::kPrelu}},
               "ICNN activation: celu | prelu")
       .add("square_first_layer", c.potential.square_first_layer, "square the first ICNN layer")
+      .add("square_offset", c.potential.square_offset,
+           "z_1 = (act(p_0) + offset)^2; 1 keeps a CELU network convex, 0 is the authors'")
       .add("quadratic_skip", c.potential.quadratic_skip, "add (a.x + c)^2 to the ICNN")
       .add("generator_layers", c.generator.hidden_layers, "hidden Linear+BN+PReLU blocks of h")
       .add("generator_width", c.generator.width, "width of h; 0 = the paper's table, >= 32")

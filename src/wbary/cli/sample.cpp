@@ -1,15 +1,66 @@
 // `wbary sample`, `push`, `pull`: use a trained barycenter model of any method.
+#include <iostream>
+
+#include "wbary/barycenter/all_weights_barycenter_model.h"
 #include "wbary/barycenter/methods.h"
 #include "wbary/cli/common.h"
 #include "wbary/data/empirical.h"
+#include "wbary/data/simplex.h"
 #include "wbary/error.h"
+#include "wbary/io/scatter_plot.h"
 
 namespace wbary::cli {
+namespace {
+
+// The barycenters over a triangle (strip) of weight vectors: panel (row r,
+// j-th in the row) at column (k - r)/2 + j, e_1 at the top, e_2 bottom left,
+// e_3 bottom right; each in the weights' mix of the inputs' colours.
+void write_weight_grid(const std::string& dir, const std::string& device, int64_t k, int64_t n, uint64_t seed,
+                       const std::string& out) {
+  if (out.size() < 4 || out.substr(out.size() - 4) != ".png") {
+    throw InvalidArgument("--grid writes a picture: --out must end in .png, got '" + out + "'");
+  }
+  auto loaded = barycenter::load_model(dir, device);
+  std::shared_ptr<const barycenter::AllWeightsBarycenterModel> model(
+      dynamic_cast<barycenter::AllWeightsBarycenterModel*>(loaded.get()));
+  if (!model) {
+    throw InvalidArgument("--grid: " + dir + " is a " + loaded->method() +
+                          " model, trained for one weight vector; train with `wbary fit --all-weights`");
+  }
+  loaded.release();
+  if (model->dim() != 2) {
+    throw InvalidArgument("--grid draws 2-D barycenters; " + dir + " is " + std::to_string(model->dim()) + "-D");
+  }
+  const auto weights = data::simplex_grid(model->count(), k);
+  std::vector<std::array<double, 2>> positions;
+  if (model->count() == 2) {
+    for (size_t j = 0; j < weights.size(); ++j) positions.push_back({static_cast<double>(j), 0.0});
+  } else {
+    for (int64_t r = 0; r <= k; ++r) {
+      for (int64_t j = 0; j <= r; ++j) positions.push_back({0.5 * static_cast<double>(k - r) + j, static_cast<double>(r)});
+    }
+  }
+  io::ScatterPlot plot(positions, k >= 8 ? 160 : 220);
+  for (size_t p = 0; p < weights.size(); ++p) {
+    const at::Tensor y = model->sample(n, weights[p], seed).contiguous();
+    std::array<double, 3> mix{0, 0, 0};
+    for (size_t i = 0; i < weights[p].size(); ++i) {
+      for (int c = 0; c < 3; ++c) mix[c] += weights[p][i] * io::palette(i)[c];
+    }
+    plot.add_points(static_cast<int>(p), std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
+                    {static_cast<uint8_t>(mix[0]), static_cast<uint8_t>(mix[1]), static_cast<uint8_t>(mix[2])});
+  }
+  plot.write(out);
+  std::cerr << "wrote " << out << ": " << weights.size() << " weight vectors, " << n << " samples each\n";
+}
+
+}  // namespace
 
 void register_sample(CLI::App& app) {
   struct Options {
     std::string model, out, weights;
     int64_t n = 1000;
+    int64_t grid = 0;
     uint64_t seed = 0;
     int threads = 0;
     std::string device = "cpu";
@@ -23,13 +74,22 @@ void register_sample(CLI::App& app) {
   cmd->add_option("--weights", o->weights,
                   "comma-separated weights, one per input: the barycenter of those weights (models trained with "
                   "--all-weights)");
-  cmd->add_option("--out,-o", o->out, "output .npy or .csv")->required();
+  cmd->add_option("--grid", o->grid,
+                  "models trained with --all-weights, 2-D: draw n samples at every weight vector of a triangle (3 "
+                  "inputs) or strip (2 inputs) with K steps per side, into the picture --out FILE.png");
+  cmd->add_option("--out,-o", o->out, "output .npy or .csv (.png with --grid)")->required();
   cmd->add_option("--threads", o->threads, "CPU threads; 0 = all cores");
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
-  cmd->footer("\nExample:\n  wbary sample --model run/ --n 10000 --out bary.npy\n");
+  cmd->footer("\nExamples:\n  wbary sample --model run/ --n 10000 --out bary.npy\n"
+              "  wbary sample --model all/ --weights 0.2,0.3,0.5 --n 5000 --out w.npy\n"
+              "  wbary sample --model all/ --grid 5 --n 1500 --out triangle.png\n");
   cmd->callback([o] {
     set_threads(o->threads);
     if (o->n < 1) throw InvalidArgument("--n: got " + std::to_string(o->n) + ", expected >= 1");
+    if (o->grid != 0) {
+      write_weight_grid(o->model, o->device, o->grid, o->n, o->seed, o->out);
+      return;
+    }
     auto model = barycenter::load_model(o->model, o->device, o->weights, "--weights");
     data::write_points(o->out, model->sample(o->n, o->seed));
   });

@@ -1,7 +1,7 @@
 // File: wbary/io/scatter_plot.h
 //
-// A minimal raster scatter plot for 2-D point clouds: side-by-side panels
-// sharing one coordinate box, points drawn as small alpha-blended discs.
+// A minimal raster scatter plot for 2-D point clouds: panels (side by side,
+// or at given grid positions) sharing one coordinate box, points drawn as small alpha-blended discs.
 // It exists so that `wbary fit` can show a picture of a 2-D barycenter with
 // no plotting stack installed (Debian has no maintained C++ plotting
 // library that writes PNG without a display or gnuplot).
@@ -34,7 +34,11 @@ Colour palette(size_t i);
 
 class ScatterPlot {
  public:
+  /// `panels` panels side by side.
   ScatterPlot(int panels, int panel_size);
+  /// Panels at (column, row) positions in panel units, which may be
+  /// fractional (e.g. a triangle of barycenters over weight vectors).
+  ScatterPlot(std::vector<std::array<double, 2>> positions, int panel_size);
 
   /// Adds points (x0, y0, x1, y1, ...) to panel `panel`. The coordinate box
   /// is the union of all points added, fixed at write time.
@@ -49,7 +53,7 @@ class ScatterPlot {
     std::vector<double> xy;
     Colour colour;
   };
-  int panels_;
+  std::vector<std::array<double, 2>> positions_;
   int panel_size_;
   std::vector<Layer> layers_;
 };

@@ -42,8 +42,13 @@ struct IcnnConfig {
   // CELU as in the authors' code (fg_activation='celu'); PReLU as in the
   // paper text (one learnable slope per layer, initialised to 0.25).
   IcnnActivation activation = IcnnActivation::kCelu;
-  // z_1 = act(p_0)^2 (authors' fc1_normal is squared).
+  // z_1 = (act(p_0) + square_offset)^2 (authors' fc1_normal is squared,
+  // offset 0). With CELU and offset 0 the square is NOT convex where
+  // p_0 < -ln 2 (CELU(p)^2 = (e^p - 1)^2 bends down there), so neither is
+  // f; offset 1 makes it e^{2p} / (p + 1)^2, convex and increasing, and f
+  // convex for any weights with W, w >= 0 (tests/nn/picnn_test.cpp).
   bool square_first_layer = true;
+  double square_offset = 0;
   // f(x) += (a . x + c)^2 (authors' last_linear, squared).
   bool quadratic_skip = true;
 

@@ -118,7 +118,8 @@ class Kernels {
         if (need_d2) s.d2[l].array() = (P > T(0)).select(T(0), s.d1[l].array());
       }
       if (l == 0 && cfg_.square_first_layer) {
-        // phi = sigma^2: phi' = 2 sigma sigma', phi'' = 2 (sigma'^2 + sigma sigma'').
+        // phi = (sigma + offset)^2 = sg^2: phi' = 2 sg sigma', phi'' = 2 (sigma'^2 + sg sigma'').
+        if (cfg_.square_offset != 0) s.first.array() += T(cfg_.square_offset);
         auto sg = s.first.array();
         s.z[1] = sg.square().matrix();
         if (prelu) {

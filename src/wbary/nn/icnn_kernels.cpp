@@ -74,6 +74,7 @@ IcnnTape icnn_forward(const IcnnConfig& cfg, const IcnnWeights& wt, const at::Te
   t.z.resize(L + 1);
   t.p[0] = at::baddbmm(wt.b[0], x, wt.A[0].transpose(1, 2));
   t.first_activation = activate(cfg, wt, t.p[0], 0);
+  if (cfg.square_first_layer && cfg.square_offset != 0) t.first_activation = t.first_activation + cfg.square_offset;
   t.z[1] = cfg.square_first_layer ? t.first_activation * t.first_activation : t.first_activation;
   for (size_t l = 1; l < L; ++l) {
     t.p[l] = at::baddbmm(at::baddbmm(wt.b[l], x, wt.A[l].transpose(1, 2)), t.z[l], wt.W[l - 1].transpose(1, 2));
