@@ -166,12 +166,45 @@ for method in cwb crwb; do
 done
 "$WBARY" pull --model "$T/cwb" --marginal 1 --in "$T/s.npy" --out "$T/cwb-pull.npy" && ok || bad "cwb pull"
 expect_error "crwb pull" "CRWB learns no map" "$WBARY" pull --model "$T/crwb" --marginal 1 --in "$T/s.npy" --out "$T/p.npy"
-expect_error "flag of another method" "--g-steps is an option of --method nwb, not of --method cwb" \
+expect_error "flag of another method" "--g-steps is an option of --method nwb, nwb-all, not of --method cwb" \
   "$WBARY" fit --method cwb $G2 --g-steps 3 --out "$T/x"
 expect_error "unknown method" "expected nwb | cwb | crwb" "$WBARY" fit --method wgan $G2 --out "$T/x"
 expect_error "config of another method" "(for --method crwb)" "$WBARY" fit --method crwb --config "$T/cfg.json" --dump-config
 expect_error "resume another method" "different method" "$WBARY" fit --method crwb $G2 --out "$T/cwb" --resume -q
 expect_error "bad epsilon" "--epsilon: got" "$WBARY" fit --method crwb $G2 --epsilon 0 --out "$T/x"
+
+# --- NWB-II: one model for every weight vector -------------------------------
+G3="$G2 -m gaussian:dim=2,seed=3"
+# shellcheck disable=SC2086
+"$WBARY" fit --all-weights $G3 --iterations 4 --batch-size 16 --out "$T/all" -q && ok || bad "fit --all-weights"
+grep -q '"method": "nwb-all"' "$T/all/model.json" && ok || bad "nwb-all: model.json lacks its method"
+"$WBARY" sample --model "$T/all" --weights 0.2,0.3,0.5 --n 40 --out "$T/all-s.npy" && ok || bad "sample --weights"
+"$WBARY" push --model "$T/all" --weights 1,0,0 --marginal 1 --in "$T/s.npy" --out "$T/all-push.npy" \
+  && ok || bad "push --weights"
+"$WBARY" pull --model "$T/all" --weights 0,1,1 --marginal 3 --in "$T/s.npy" --out "$T/all-pull.npy" \
+  && ok || bad "pull --weights"
+"$WBARY" eval --model "$T/all" --weights 0.5,0.25,0.25 | grep -q '"bw2_uvp_generator"' && ok || bad "eval --weights"
+"$WBARY" sample --model "$T/all" --grid 3 --n 50 --out "$T/triangle.png" 2>/dev/null && [ -s "$T/triangle.png" ] \
+  && ok || bad "sample --grid"
+# shellcheck disable=SC2086
+"$WBARY" fit --all-weights $G3 --iterations 6 --batch-size 16 --out "$T/all" -q --resume && ok || bad "nwb-all --resume"
+$PY - "$T" <<'PYEOF' && ok || bad "--weights outputs have the wrong shapes"
+import sys, numpy as np
+t = sys.argv[1]
+assert np.load(f"{t}/all-s.npy").shape == (40, 2)
+assert np.load(f"{t}/all-push.npy").shape == (64, 2)
+PYEOF
+expect_error "weights of a one-weight model" "trained for one weight vector" \
+  "$WBARY" sample --model "$T/run" --weights 0.5,0.5 --n 10 --out "$T/x.npy"
+expect_error "wrong number of weights" "expected 3 (one per input)" \
+  "$WBARY" sample --model "$T/all" --weights 0.5,0.5 --n 10 --out "$T/x.npy"
+expect_error "negative weight" "finite and >= 0" \
+  "$WBARY" sample --model "$T/all" --weights 0.5,-0.5,1 --n 10 --out "$T/x.npy"
+expect_error "grid needs png" "must end in .png" "$WBARY" sample --model "$T/all" --grid 3 --out "$T/x.npy"
+expect_error "all weights with cwb" "does not combine with --method cwb" \
+  "$WBARY" fit --all-weights --method cwb $G3 --out "$T/x"
+expect_error "all weights, one input" "at least 2 marginals" \
+  "$WBARY" fit --all-weights -m gaussian:dim=2,seed=1 --iterations 1 --out "$T/x"
 
 # --- bad input -------------------------------------------------------------
 expect_error "missing file" "nope.npy" "$WBARY" fit -m "$T/nope.npy" -m "$T/ring.npy" --out "$T/x1"

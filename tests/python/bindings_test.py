@@ -146,6 +146,25 @@ for method, kind in (("cwb", "ContinuousBarycenter"), ("crwb", "RegularizedBaryc
         again = wbary.load_model(tmp)
         check(f"{method}: load_model", type(again).__name__ == kind and
               np.allclose(again.push(1, b2[:5]), m.push(1, b2[:5])))
+# NWB-II: one model, any weights (plumbing; accuracy: tests/barycenter/all_weights_barycenter_test.cpp).
+c2 = rng.normal(size=(500, 2)) + [0.0, 3.0]
+allw = wbary.fit([a2, b2, c2], all_weights=True, config={"iterations": 3, "batch_size": 32})
+check("fit(all_weights=True)", type(allw).__name__ == "AllWeightsBarycenter" and allw.method == "nwb-all")
+check("all weights: sample(n, weights=...)", allw.sample(20, weights=[0.2, 0.3, 0.5]).shape == (20, 2))
+check("all weights: default weights are the fitted ones",
+      np.array_equal(allw.sample(20, seed=3), allw.sample(20, weights=[1, 1, 1], seed=3)))
+check("all weights: push / pull", allw.push(0, a2[:7], weights=[1, 0, 0]).shape == (7, 2)
+      and allw.pull(2, a2[:7], weights=[0.5, 0.5, 0]).shape == (7, 2))
+try:
+    allw.sample(5, weights=[0.5, 0.5])
+    check("all weights: wrong number of weights raises", False)
+except ValueError as e:
+    check("all weights: wrong number of weights raises ValueError", "expected 3" in str(e), str(e))
+with tempfile.TemporaryDirectory() as tmp:
+    allw.save(tmp)
+    again = wbary.load_model(tmp)
+    check("all weights: load_model", type(again).__name__ == "AllWeightsBarycenter" and
+          np.allclose(again.sample(9, weights=[0.1, 0.1, 0.8], seed=1), allw.sample(9, weights=[0.1, 0.1, 0.8], seed=1)))
 try:
     wbary.fit([a2, b2], method="cwb", config={"g_steps": 3})
     check("a field of another method raises", False)
