@@ -9,26 +9,9 @@ namespace wbary::barycenter {
 
 config::FieldList fields(AllWeightsBarycenterConfig& c) {
   config::FieldList f;
-  f.group("NWB-II, barycenters of all weights (Fan et al. 2021 §B; Algorithm 1's defaults as NWB)")
-      .add("iterations", c.iterations, "outer iterations K_3")
-      .add("batch_size", c.batch_size, "samples per marginal and step, M")
-      .add("g_steps", c.g_steps, "g-updates per f-update, K_1")
-      .add("f_steps", c.f_steps, "f-updates per h-update, K_2")
-      .add("lr_f", c.lr_f, "Adam learning rate of the potentials f_i")
-      .add("lr_g", c.lr_g, "Adam learning rate of the potentials g_i")
-      .add("lr_h", c.lr_h, "Adam learning rate of the generator h")
-      .add("adam_beta1", c.adam_beta1, "Adam beta_1 of every network")
-      .add("adam_beta2", c.adam_beta2, "Adam beta_2 of every network")
-      .add("lr_decay_every", c.lr_decay_every, "multiply learning rates by --lr-decay every k steps")
-      .add("lr_decay", c.lr_decay, "learning-rate decay factor")
-      .choice("f_convexity", c.f_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
-              "how f keeps W >= 0: clamp | penalty")
-      .choice("g_convexity", c.g_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
-              "how g keeps W >= 0: clamp | penalty")
-      .add("convexity_penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")
-      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)")
-      .add("dirichlet_concentration", c.dirichlet_concentration,
-           "training weight vectors ~ Dirichlet(alpha, ..., alpha)")
+  f.group("NWB-II, barycenters of all weights (Fan et al. 2021 §B; Algorithm 1's defaults as NWB)");
+  add_algorithm_fields(f, c);
+  f.add("dirichlet_concentration", c.dirichlet_concentration, "training weight vectors ~ Dirichlet(alpha, ..., alpha)")
       .add("weight_repeat", c.weight_repeat, "outer iterations each weight vector is held for")
       .add("vertex_fraction", c.vertex_fraction, "share of weight draws that are a vertex e_k")
       .choice("engine", c.engine, {{"fused", nn::Engine::kFused}, {"autograd", nn::Engine::kAutograd}},
@@ -58,30 +41,17 @@ config::FieldList fields(AllWeightsBarycenterConfig& c) {
 
 void validate(const AllWeightsBarycenterConfig& c) {
   using config::require_at_least;
-  using config::require_positive;
-  require_at_least("--iterations", c.iterations, 0);
-  require_at_least("--batch-size", c.batch_size, 2);
-  require_at_least("--g-steps", c.g_steps, 1);
-  require_at_least("--f-steps", c.f_steps, 1);
+  validate_algorithm(c);
   require_at_least("--hidden-layers", c.potential.convex.hidden_layers, 1);
   require_at_least("--width", c.potential.convex.width, 0);
   require_at_least("--context-width", c.potential.context_width, 0);
   require_at_least("--generator-layers", c.generator.hidden_layers, 0);
   require_at_least("--generator-width", c.generator.width, 0);
   require_at_least("--latent-dim", c.latent_dim, 0);
-  require_at_least("--lr-decay-every", c.lr_decay_every, 1);
   require_at_least("--weight-repeat", c.weight_repeat, 1);
   require_at_least("--log-every", c.log_every, 1);
-  require_positive("--lr-f", c.lr_f);
-  require_positive("--lr-g", c.lr_g);
-  require_positive("--lr-h", c.lr_h);
-  require_positive("--lr-decay", c.lr_decay);
-  require_positive("--dirichlet-concentration", c.dirichlet_concentration);
-  config::require_fraction("--adam-beta1", c.adam_beta1);
-  config::require_fraction("--adam-beta2", c.adam_beta2);
+  config::require_positive("--dirichlet-concentration", c.dirichlet_concentration);
   config::require_fraction("--vertex-fraction", c.vertex_fraction);
-  config::require_non_negative("--convexity-penalty", c.convexity_penalty);
-  config::require_fraction("--averaging", c.averaging);
   training::validate_device(c.device);
   config::require_dtype(c.dtype);
 }

@@ -18,7 +18,8 @@
 
 namespace wbary::barycenter {
 
-struct AllWeightsBarycenterConfig {
+// Algorithm 1's loop and its defaults are NWB's (AlgorithmOneConfig).
+struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   // --- networks
   // f_i(x; w), g_i(x; w): partially input-convex in x, free in the weight
   // vector w (nn/picnn.h; the authors' PICNN_LastInp_Quadratic). Square
@@ -39,25 +40,6 @@ struct AllWeightsBarycenterConfig {
     return g;
   }();
   int64_t latent_dim = 0;  // dimension of Z ~ N(0, I); 0 = d
-
-  // --- Algorithm 1, as NWB (Fan et al. 2021; cfg.py)
-  int64_t iterations = 24000;
-  int64_t batch_size = 100;
-  int64_t g_steps = 6;
-  int64_t f_steps = 4;
-  double lr_f = 1e-3;
-  double lr_g = 1e-3;
-  double lr_h = 1e-3;
-  double adam_beta1 = 0.9;
-  double adam_beta2 = 0.999;
-  int64_t lr_decay_every = 12000;
-  double lr_decay = 0.1;
-  Convexity f_convexity = Convexity::kClamp;
-  Convexity g_convexity = Convexity::kPenalty;
-  double convexity_penalty = 0.1;
-  // Iterate averaging of every network for the model that comes out, as
-  // NWB's (neural_barycenter_config.h; training itself is unchanged).
-  double averaging = 0.999;
 
   // --- the weight vectors (supplementary §B)
   // w ~ Dirichlet(alpha 1_N) (the authors' choice_weight = 1: alpha = 1,

@@ -15,20 +15,14 @@ Convexity parse_convexity(const std::string& name) {
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
 }
 
-void validate(const NeuralBarycenterConfig& c) {
+void validate_algorithm(const AlgorithmOneConfig& c) {
   using config::require_at_least;
   using config::require_positive;
   require_at_least("--iterations", c.iterations, 0);
   require_at_least("--batch-size", c.batch_size, 2);  // BatchNorm needs 2 samples
   require_at_least("--g-steps", c.g_steps, 1);
   require_at_least("--f-steps", c.f_steps, 1);
-  require_at_least("--hidden-layers", c.potential.hidden_layers, 1);
-  require_at_least("--width", c.potential.width, 0);
-  require_at_least("--generator-layers", c.generator.hidden_layers, 0);
-  require_at_least("--generator-width", c.generator.width, 0);
-  require_at_least("--latent-dim", c.latent_dim, 0);
   require_at_least("--lr-decay-every", c.lr_decay_every, 1);
-  require_at_least("--log-every", c.log_every, 1);
   require_positive("--lr-f", c.lr_f);
   require_positive("--lr-g", c.lr_g);
   require_positive("--lr-h", c.lr_h);
@@ -37,6 +31,18 @@ void validate(const NeuralBarycenterConfig& c) {
   config::require_fraction("--adam-beta2", c.adam_beta2);
   config::require_non_negative("--convexity-penalty", c.convexity_penalty);
   config::require_fraction("--averaging", c.averaging);
+}
+
+void validate(const NeuralBarycenterConfig& c) {
+  using config::require_at_least;
+  using config::require_positive;
+  validate_algorithm(c);
+  require_at_least("--hidden-layers", c.potential.hidden_layers, 1);
+  require_at_least("--width", c.potential.width, 0);
+  require_at_least("--generator-layers", c.generator.hidden_layers, 0);
+  require_at_least("--generator-width", c.generator.width, 0);
+  require_at_least("--latent-dim", c.latent_dim, 0);
+  require_at_least("--log-every", c.log_every, 1);
   require_at_least("--pretrain-iterations", c.pretrain_iterations, 0);
   config::require_non_negative("--pretrain-tolerance", c.pretrain_tolerance);
   require_positive("--pretrain-scale", c.pretrain_scale);
@@ -45,10 +51,8 @@ void validate(const NeuralBarycenterConfig& c) {
   config::require_dtype(c.dtype);
 }
 
-config::FieldList fields(NeuralBarycenterConfig& c) {
-  config::FieldList f;
-  f.group("Algorithm 1 (defaults: Fan et al. 2021 code)")
-      .add("iterations", c.iterations, "outer iterations K_3 (24000 = 40 epochs of 600 batches)")
+void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c) {
+  f.add("iterations", c.iterations, "outer iterations K_3 (24000 = 40 epochs of 600 batches)")
       .add("batch_size", c.batch_size, "samples per marginal and step, M")
       .add("g_steps", c.g_steps, "g-updates per f-update, K_1")
       .add("f_steps", c.f_steps, "f-updates per h-update, K_2")
@@ -64,8 +68,14 @@ config::FieldList fields(NeuralBarycenterConfig& c) {
       .choice("g_convexity", c.g_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
               "how g keeps W >= 0: clamp | penalty")
       .add("convexity_penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")
-      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)")
-      .add("pretrain_iterations", c.pretrain_iterations,
+      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)");
+}
+
+config::FieldList fields(NeuralBarycenterConfig& c) {
+  config::FieldList f;
+  f.group("Algorithm 1 (defaults: Fan et al. 2021 code)");
+  add_algorithm_fields(f, c);
+  f.add("pretrain_iterations", c.pretrain_iterations,
            "start f_i, g_i at |x|^2/2 with at most this many fitting steps (0 = random start, the authors')")
       .add("pretrain_tolerance", c.pretrain_tolerance, "stop pre-training below this MSE")
       .add("pretrain_scale", c.pretrain_scale, "pre-train on x ~ scale * N(0, I)")

@@ -26,13 +26,9 @@ enum class Convexity {
 /// How Algorithm 1's derivatives are computed (both give the same numbers).
 using nn::Engine;
 
-struct NeuralBarycenterConfig {
-  // --- networks
-  nn::IcnnConfig potential;       // f_i and g_i (ICNN_LastInp_Quadratic)
-  nn::GeneratorConfig generator;  // h (Average_Weights_NormalNet)
-  int64_t latent_dim = 0;         // dim of Z ~ N(0, I); 0 = d (the authors' INPUT_DIM)
-
-  // --- Algorithm 1 (Fan et al. 2021; cfg.py)
+/// Algorithm 1's loop (Fan et al. 2021), shared by NWB and NWB-II
+/// (all_weights_barycenter_config.h). Defaults: the authors' cfg.py.
+struct AlgorithmOneConfig {
   int64_t iterations = 24000;  // outer iterations K_3: 40 epochs x 600 batches (cfg.py:240)
   int64_t batch_size = 100;    // M (cfg.py:56)
   int64_t g_steps = 6;         // K_1, g-updates per f-update (N_Gnet_ITERS, cfg.py:73)
@@ -56,6 +52,19 @@ struct NeuralBarycenterConfig {
   // 0.18 / 0.05 % -> 0.02 / 0.015 % at d = 2 and 0.10 / 0.12 % -> 0.03 /
   // 0.02 % at d = 8 (BENCHMARKS.md).
   double averaging = 0.999;
+};
+
+/// Adds Algorithm 1's fields to `f` (in its current group).
+void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c);
+/// Throws InvalidArgument naming the flag of the first invalid field.
+void validate_algorithm(const AlgorithmOneConfig& c);
+
+struct NeuralBarycenterConfig : AlgorithmOneConfig {
+  // --- networks
+  nn::IcnnConfig potential;       // f_i and g_i (ICNN_LastInp_Quadratic)
+  nn::GeneratorConfig generator;  // h (Average_Weights_NormalNet)
+  int64_t latent_dim = 0;         // dim of Z ~ N(0, I); 0 = d (the authors' INPUT_DIM)
+
   // Starting f_i and g_i at |x|^2 / 2 (gradient maps at the identity), as
   // CWB's pre-training (nn/identity_fit.h): at most this many fitting steps,
   // 0 = the authors' random initialisation. The pushes grad g_i # mu_i then

@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""NWB-II (one training, every weight vector) against NWB trained separately per weight vector.
+
+Three Gaussians in R^d with different means (gaussian:dim=d,seed=1,shift=-1 / seed=2,shift=1 / seed=3), the
+same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), 2 threads, one run at a
+time. NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and
+13 Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those
+weights (10 000 samples), the pushes beside it; training seconds of each run. Prints Markdown tables.
+
+  /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2,8 --iterations 5000
+"""
+import argparse
+import json
+import subprocess
+import tempfile
+
+import numpy as np
+
+PER_WEIGHT = [(1 / 3, 1 / 3, 1 / 3), (0.6, 0.3, 0.1), (0.1, 0.1, 0.8)]
+
+
+def weight_vectors():
+    fixed = PER_WEIGHT + [(0.9, 0.05, 0.05), (0.05, 0.9, 0.05), (0.05, 0.05, 0.9), (0.5, 0.5, 0.0),
+                          (0.0, 0.5, 0.5)]
+    rng = np.random.default_rng(2026)
+    drawn = [tuple(w) for w in rng.dirichlet(np.ones(3), size=20 - len(fixed))]
+    return fixed + drawn
+
+
+def marginals(d):
+    return [f"gaussian:dim={d},seed=1,shift=-1", f"gaussian:dim={d},seed=2,shift=1", f"gaussian:dim={d},seed=3"]
+
+
+def fit(wbary, d, iterations, out, extra):
+    cmd = [wbary, "fit", "--quiet", "--threads", "2", "--iterations", str(iterations),
+           "--lr-decay-every", str(iterations * 7 // 10), "--checkpoint-every", "1000000",
+           "--eval-exact-samples", "0", "--out", out] + extra
+    for m in marginals(d):
+        cmd += ["--marginal", m]
+    subprocess.run(cmd, check=True)
+    with open(f"{out}/report.json") as f:
+        return json.load(f)
+
+
+def score(wbary, model, w):
+    cmd = [wbary, "eval", "--model", model, "--n", "10000", "--threads", "2"]
+    if w is not None:
+        cmd += ["--weights", ",".join(repr(float(x)) for x in w)]
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return out["bw2_uvp_generator"], out["bw2_uvp_push"]
+
+
+def fmt(w):
+    return "(" + ", ".join(f"{x:.2f}" for x in w) + ")"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("wbary")
+    ap.add_argument("--dims", default="2,8")
+    ap.add_argument("--iterations", type=int, default=5000)
+    args = ap.parse_args()
+    for d in [int(x) for x in args.dims.split(",")]:
+        with tempfile.TemporaryDirectory() as tmp:
+            all_report = fit(args.wbary, d, args.iterations, f"{tmp}/all", ["--all-weights"])
+            all_scores = {w: score(args.wbary, f"{tmp}/all", w) for w in weight_vectors()}
+            per = {}
+            for k, w in enumerate(PER_WEIGHT):
+                r = fit(args.wbary, d, args.iterations, f"{tmp}/nwb{k}",
+                        ["--weights", ",".join(repr(float(x)) for x in w)])
+                per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None), r["training_seconds"])
+        t_all = all_report["training_seconds"]
+        t_one = float(np.median([t for _, t in per.values()]))
+        print(f"\n### d = {d}, {args.iterations} iterations per run\n")
+        print(f"NWB-II: one training, {t_all:.0f} s; NWB: {t_one:.0f} s per weight vector (median of 3), "
+              f"{sum(t for _, t in per.values()):.0f} s for 3. NWB-II / one NWB run: {t_all / t_one:.2f}x time.\n")
+        print("| weights | NWB-II h#eta % | NWB-II pushes % | NWB h#eta % (own run) | NWB pushes % | NWB-II / NWB (h) |")
+        print("|---|---|---|---|---|---|")
+        for w in weight_vectors():
+            g, p = all_scores[w]
+            if w in per:
+                (ng, np_), _ = per[w]
+                print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | {ng:.3f} | {np_:.3f} | {g / ng:.2f}x |")
+            else:
+                print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | – | – | – |")
+        worst = max(all_scores.values(), key=lambda s: s[0])
+        print(f"\nWorst NWB-II over the 20 weight vectors: h {worst[0]:.3f} %, pushes "
+              f"{max(s[1] for s in all_scores.values()):.3f} %.")
+
+
+if __name__ == "__main__":
+    main()
