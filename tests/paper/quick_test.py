@@ -53,6 +53,11 @@ elif name == "posterior_aggregation":
         assert set(scores) == {"nwb", "cwb", "crwb", "cdwb", "gaussian_barycenter_of_fits", "sampling_floor"}, scores
         assert scores["nwb"]["bw2_uvp_generator"] > 0 and scores["cdwb"]["bw2_uvp"] > 0, scores
     assert os.path.getsize(os.path.join(out, "table.md")) > 0
+elif name == "all_weights_triangle":
+    # k = 2: 6 weight vectors; at a vertex the free-support barycenter is that input's cloud itself.
+    assert len(r["weights"]) == 6 and len(r["uvp_percent_vs_free_support"]) == 6, r
+    assert all(u > 0 for u in r["uvp_percent_vs_free_support"]), r["uvp_percent_vs_free_support"]
+    assert os.path.getsize(os.path.join(out, "triangle.png")) > 0
 else:
     sys.exit(f"quick_test: unknown example '{name}'")
 print(f"{name}: 1 passed, 0 failed")

@@ -155,7 +155,7 @@ training::StepInfo AllWeightsBarycenter::step() {
   at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kLatentStream, step_));
   const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(options);
   const at::Tensor a = training_weights(step_).to(options);  // [N]
-  at::Tensor mu = h->forward(at::cat({z, a.unsqueeze(0).expand({B, N})}, 1));  // [B, d]
+  at::Tensor mu = h->forward(z, a.unsqueeze(0).expand({B, N}));  // [B, d]
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
   const InnerLosses inner = c.engine == nn::Engine::kFused ? update_potentials_fused(y, mu_n, a)
                                                             : update_potentials_autograd(y, mu_n, a);

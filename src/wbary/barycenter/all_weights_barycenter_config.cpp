@@ -33,7 +33,7 @@ config::FieldList fields(AllWeightsBarycenterConfig& c) {
       .add("context_width", c.potential.context_width, "PICNN weight-path width; 0 = max(4N, 16)")
       .add("generator_layers", c.generator.hidden_layers, "hidden blocks of h(z, w)")
       .add("generator_width", c.generator.width, "width of h; 0 = the paper's table, >= 32")
-      .add("generator_batch_norm", c.generator.batch_norm, "BatchNorm in h")
+      .add("batch_norm_from_dim", c.batch_norm_from_dim, "BatchNorm in h when d >= this")
       .add("generator_final_activation", c.generator.final_activation, "PReLU on h's output")
       .add("latent_dim", c.latent_dim, "dimension of Z; 0 = d");
   return f;
@@ -48,6 +48,7 @@ void validate(const AllWeightsBarycenterConfig& c) {
   require_at_least("--generator-layers", c.generator.hidden_layers, 0);
   require_at_least("--generator-width", c.generator.width, 0);
   require_at_least("--latent-dim", c.latent_dim, 0);
+  require_at_least("--batch-norm-from-dim", c.batch_norm_from_dim, 1);
   require_at_least("--weight-repeat", c.weight_repeat, 1);
   require_at_least("--log-every", c.log_every, 1);
   config::require_positive("--dirichlet-concentration", c.dirichlet_concentration);
@@ -59,6 +60,7 @@ void validate(const AllWeightsBarycenterConfig& c) {
 AllWeightsBarycenterConfig resolved(AllWeightsBarycenterConfig c, int64_t dim, int64_t count) {
   c.potential = nn::resolved(c.potential, dim, count);
   c.generator.width = nn::resolved_generator_width(c.generator, dim);
+  c.generator.batch_norm = dim >= c.batch_norm_from_dim;
   if (c.latent_dim == 0) c.latent_dim = dim;
   return c;
 }

@@ -1,5 +1,6 @@
 #include "wbary/barycenter/all_weights_barycenter_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "wbary/data/sampler.h"
@@ -71,7 +72,7 @@ AllWeightsBarycenterModel::AllWeightsBarycenterModel(int64_t dim, int64_t count,
   const at::Device dev(config_.device);
   f = std::make_shared<nn::PicnnPotential>(count, dim, count, config_.potential, gen_f, dtype, dev);
   g = std::make_shared<nn::PicnnPotential>(count, dim, count, config_.potential, gen_g, dtype, dev);
-  h = nn::Generator(config_.latent_dim + count, dim, config_.generator, gen_h);
+  h = nn::ConditionalGenerator(config_.latent_dim, count, dim, config_.generator, gen_h);
   h->to(dtype);
   h->to(dev);
 }
@@ -95,12 +96,30 @@ at::Tensor AllWeightsBarycenterModel::sample(int64_t n, const std::vector<double
   if (n < 1) throw InvalidArgument("sample: n must be >= 1");
   const at::Tensor wt = weight_tensor(w);
   torch::NoGradGuard no_grad;
-  const std::shared_ptr<nn::GeneratorImpl>& net = h.ptr();
+  const auto& net = h.ptr();
   const bool was_training = net->is_training();
-  net->eval();
+  // Training sees one w per batch, so BatchNorm normalises with the
+  // statistics of h's features at that w; its running statistics mix all
+  // the w's of training and would move h(., w) off. Sampling therefore uses
+  // batch statistics too, over at least kStatisticsBatch latents (running
+  // statistics left untouched).
+  const bool batch_statistics = config_.generator.batch_norm;
+  const int64_t m = batch_statistics ? std::max<int64_t>(n, kStatisticsBatch) : n;
+  std::vector<at::Tensor> saved;
+  if (batch_statistics) {
+    for (const auto& b : net->buffers()) saved.push_back(b.clone());
+    net->train();
+  } else {
+    net->eval();
+  }
   at::Generator gen = data::make_generator(data::derive_seed(seed, 0x5a, 0));
-  const at::Tensor z = at::randn({n, latent_dim()}, gen, at::TensorOptions().dtype(at::kDouble)).to(wt.options());
-  at::Tensor out = net->forward(at::cat({z, wt.unsqueeze(0).expand({n, count_})}, 1)).to(at::kCPU).to(at::kDouble);
+  const at::Tensor z = at::randn({m, latent_dim()}, gen, at::TensorOptions().dtype(at::kDouble)).to(wt.options());
+  at::Tensor out = net->forward(z, wt.unsqueeze(0).expand({m, count_})).narrow(0, 0, n);
+  out = out.to(at::kCPU).to(at::kDouble);
+  if (batch_statistics) {
+    const auto buffers = net->buffers();
+    for (size_t k = 0; k < buffers.size(); ++k) buffers[k].copy_(saved[k]);
+  }
   net->train(was_training);
   return out;
 }

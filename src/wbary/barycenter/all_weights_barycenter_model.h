@@ -21,7 +21,7 @@
 
 #include "wbary/barycenter/all_weights_barycenter_config.h"
 #include "wbary/barycenter/barycenter_model.h"
-#include "wbary/nn/generator.h"
+#include "wbary/nn/conditional_generator.h"
 #include "wbary/nn/picnn.h"
 
 namespace wbary::barycenter {
@@ -29,6 +29,8 @@ namespace wbary::barycenter {
 class AllWeightsBarycenterModel : public BarycenterModel {
  public:
   static constexpr int kFormatVersion = 1;
+  /// Latents per sample() call at least, for BatchNorm's batch statistics.
+  static constexpr int64_t kStatisticsBatch = 2048;
 
   /// Fresh networks for `count` marginals in R^dim, initialised from config.seed.
   AllWeightsBarycenterModel(int64_t dim, int64_t count, std::vector<double> weights,
@@ -68,10 +70,10 @@ class AllWeightsBarycenterModel : public BarycenterModel {
   /// whole all-weights model.
   std::unique_ptr<BarycenterModel> at_weights(const std::vector<double>& w) const;
 
-  // f_i(x; w), g_i(x; w) stacked over i; h on [z, w].
+  // f_i(x; w), g_i(x; w) stacked over i; h(z, w).
   std::shared_ptr<nn::PicnnPotential> f;
   std::shared_ptr<nn::PicnnPotential> g;
-  nn::Generator h{nullptr};
+  nn::ConditionalGenerator h{nullptr};
 
  private:
   int64_t dim_;

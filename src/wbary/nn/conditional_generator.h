@@ -1,0 +1,41 @@
+// File: wbary/nn/conditional_generator.h
+//
+// A generator conditioned on a context c (NWB-II's weight vector):
+//
+//   h(z, c) = (1 + S c) o G([z, c]) + T c
+//
+// G is NWB's generator (nn/generator.h) on the latent and the context
+// together (the authors' Different_Weights_NormalNet); S, T are linear and
+// start at zero. Why the affine output: NWB-II trains with one c per batch,
+// and G's BatchNorm normalises each batch, so G alone loses most of how c
+// moves and scales its output (the barycenter's mean is linear in the
+// weights, sum_i w_i m_i); the output map gives both back directly.
+//
+// Example:
+//   nn::ConditionalGenerator h(/*latent=*/2, /*context=*/3, /*dim=*/2, nn::GeneratorConfig{}, gen);
+//   at::Tensor y = h->forward(z, w.expand({z.size(0), 3}));
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "wbary/nn/generator.h"
+
+namespace wbary::nn {
+
+class ConditionalGeneratorImpl : public torch::nn::Module {
+ public:
+  ConditionalGeneratorImpl(int64_t latent_dim, int64_t context_dim, int64_t dim, GeneratorConfig config,
+                           at::Generator& gen);
+  /// z [n, latent], c [n, context] -> [n, dim].
+  at::Tensor forward(const at::Tensor& z, const at::Tensor& c);
+  int64_t latent_dim() const { return latent_dim_; }
+
+ private:
+  Generator body_{nullptr};
+  at::Tensor scale_, shift_;  // S, T: [dim, context]
+  int64_t latent_dim_;
+};
+TORCH_MODULE(ConditionalGenerator);
+
+}  // namespace wbary::nn
