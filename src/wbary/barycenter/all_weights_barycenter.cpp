@@ -21,15 +21,6 @@ namespace {
 constexpr uint64_t kLatentStream = 0x1a7e47ULL;
 constexpr uint64_t kWeightStream = 0x3e1647ULL;
 
-std::unique_ptr<torch::optim::Adam> make_adam(const std::vector<at::Tensor>& params, double lr,
-                                              const AllWeightsBarycenterConfig& c) {
-  return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(lr).betas(std::make_tuple(c.adam_beta1, c.adam_beta2)));
-}
-
-void set_lr(torch::optim::Adam& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-}
 
 
 // The ICNN kernels run on a scratch IcnnPotential holding a PICNN's
@@ -76,7 +67,7 @@ AllWeightsBarycenter::AllWeightsBarycenter(BarycenterProblem problem, AllWeights
   opt_f_context_ = flat_adam(model_.f->context_parameters(), c.lr_f);
   opt_g_convex_ = flat_adam(model_.g->convex().flat_parameters(), c.lr_g);
   opt_g_context_ = flat_adam(model_.g->context_parameters(), c.lr_g);
-  opt_h_ = make_adam(model_.h->parameters(), c.lr_h, c);
+  opt_h_ = nn::make_module_adam(model_.h->parameters(), {c.lr_h, c.adam_beta1, c.adam_beta2});
   model_.h->train();
   // Scratch ICNNs for the kernels: same shapes as the convex paths.
   at::Generator unused = data::make_generator(0);
@@ -133,12 +124,12 @@ at::Tensor AllWeightsBarycenter::training_weights(int64_t step) const {
 
 void AllWeightsBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const double factor = std::pow(c.lr_decay, static_cast<double>(step_ / c.lr_decay_every));
+  const double factor = learning_rate_factor(c, step_);
   opt_f_convex_->set_lr(c.lr_f * factor);
   opt_f_context_->set_lr(c.lr_f * factor);
   opt_g_convex_->set_lr(c.lr_g * factor);
   opt_g_context_->set_lr(c.lr_g * factor);
-  set_lr(*opt_h_, c.lr_h * factor);
+  nn::set_learning_rate(*opt_h_, c.lr_h * factor);
 }
 
 training::StepInfo AllWeightsBarycenter::step() {
@@ -229,7 +220,6 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
       load_effective(eg, g_at);
       if (on_cpu) {
         nn::cpu::g_step(g_at, f_at, y, 0.0, loss_g.data());
-        out.loss_g = at::tensor(loss_g, at::TensorOptions().dtype(at::kDouble)).to(y.options());
       } else {
         torch::NoGradGuard no_grad;
         nn::IcnnTape tg = nn::icnn_forward(g_at.config(), g_at.weights(), y);
@@ -280,6 +270,8 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
     opt_f_context_->step(f.context_gradients());
     if (c.f_convexity == Convexity::kClamp) f.clamp_convex_weights();
   }
+  // The CPU kernels report the g-loss as numbers; the last g-step's is kept.
+  if (on_cpu) out.loss_g = at::tensor(loss_g, at::TensorOptions().dtype(at::kDouble)).to(y.options());
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "wbary/data/sampler.h"
+#include "wbary/data/simplex.h"
 #include "wbary/error.h"
 #include "wbary/io/model_directory.h"
 
@@ -45,8 +46,7 @@ class FixedWeights : public BarycenterModel {
 
 std::unique_ptr<BarycenterModel> at_weights(std::shared_ptr<const AllWeightsBarycenterModel> model,
                                             const std::vector<double>& w) {
-  const at::Tensor t = model->weight_tensor(w).to(at::kCPU).to(at::kDouble).contiguous();
-  std::vector<double> normalised(t.data_ptr<double>(), t.data_ptr<double>() + model->count());
+  std::vector<double> normalised = data::normalized_weights(w, model->count(), "weights");
   return std::make_unique<FixedWeights>(std::move(model), std::move(normalised));
 }
 
@@ -78,18 +78,8 @@ AllWeightsBarycenterModel::AllWeightsBarycenterModel(int64_t dim, int64_t count,
 }
 
 at::Tensor AllWeightsBarycenterModel::weight_tensor(const std::vector<double>& w) const {
-  if (static_cast<int64_t>(w.size()) != count_) {
-    throw InvalidArgument("weights: got " + std::to_string(w.size()) + " values, expected " + std::to_string(count_) +
-                          " (one per input)");
-  }
-  double sum = 0;
-  for (double v : w) {
-    if (!std::isfinite(v) || v < 0) throw InvalidArgument("weights: every weight must be finite and >= 0");
-    sum += v;
-  }
-  if (!(sum > 0)) throw InvalidArgument("weights: they sum to 0");
-  at::Tensor t = at::tensor(w, at::TensorOptions().dtype(at::kDouble)) / sum;
-  return t.to(f->options());
+  return at::tensor(data::normalized_weights(w, count_, "weights"), at::TensorOptions().dtype(at::kDouble))
+      .to(f->options());
 }
 
 at::Tensor AllWeightsBarycenterModel::sample(int64_t n, const std::vector<double>& w, uint64_t seed) const {

@@ -21,15 +21,6 @@ namespace {
 // stream i; the latent Z uses this one.
 constexpr uint64_t kLatentStream = 0x1a7e47ULL;
 
-std::unique_ptr<torch::optim::Adam> make_adam(const std::vector<at::Tensor>& params, double lr,
-                                              const NeuralBarycenterConfig& c) {
-  return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(lr).betas(std::make_tuple(c.adam_beta1, c.adam_beta2)));
-}
-
-void set_lr(torch::optim::Adam& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-}
 
 }  // namespace
 
@@ -50,7 +41,7 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
                                          nn::FlatAdamOptions{c.lr_f, c.adam_beta1, c.adam_beta2});
   opt_g_ = std::make_unique<nn::FlatAdam>(model_.g->flat_parameters(),
                                          nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
-  opt_h_ = make_adam(model_.h->parameters(), c.lr_h, c);
+  opt_h_ = nn::make_module_adam(model_.h->parameters(), {c.lr_h, c.adam_beta1, c.adam_beta2});
   weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
                  .to(model_.f->weights().w.options());
   model_.h->train();
@@ -100,10 +91,10 @@ std::string NeuralBarycenter::describe() const {
 
 void NeuralBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const double factor = std::pow(c.lr_decay, static_cast<double>(step_ / c.lr_decay_every));
+  const double factor = learning_rate_factor(c, step_);
   opt_f_->set_lr(c.lr_f * factor);
   opt_g_->set_lr(c.lr_g * factor);
-  set_lr(*opt_h_, c.lr_h * factor);
+  nn::set_learning_rate(*opt_h_, c.lr_h * factor);
 }
 
 training::StepInfo NeuralBarycenter::step() {

@@ -1,5 +1,6 @@
 #include "wbary/barycenter/neural_barycenter_config.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "wbary/error.h"
@@ -13,6 +14,10 @@ Convexity parse_convexity(const std::string& name) {
   if (name == "clamp") return Convexity::kClamp;
   if (name == "penalty") return Convexity::kPenalty;
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
+}
+
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step) {
+  return std::pow(c.lr_decay, static_cast<double>(step / c.lr_decay_every));
 }
 
 void validate_algorithm(const AlgorithmOneConfig& c) {

@@ -54,6 +54,8 @@ struct AlgorithmOneConfig {
   double averaging = 0.999;
 };
 
+/// The step-decay schedule: lr_decay^floor(step / lr_decay_every).
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step);
 /// Adds Algorithm 1's fields to `f` (in its current group).
 void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c);
 /// Throws InvalidArgument naming the flag of the first invalid field.

@@ -12,6 +12,7 @@
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
 #include "wbary/io/json_file.h"
+#include "wbary/nn/flat_adam.h"
 #include "wbary/io/model_directory.h"
 
 namespace wbary::barycenter {
@@ -47,10 +48,6 @@ at::Tensor run(const torch::nn::ModuleList& list, int64_t k, const at::Tensor& x
   // ModuleList's operator[] is non-const; the holder is a shared pointer.
   torch::nn::ModuleList mutable_list = list;
   return mutable_list[k]->as<torch::nn::Sequential>()->forward(x);
-}
-
-void set_lr(torch::optim::Adam& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 }  // namespace
@@ -248,9 +245,9 @@ void RobustBarycenter::set_learning_rates() {
   if (!c.one_cycle) return;
   const double p = c.iterations > 0 ? static_cast<double>(step_) / c.iterations : 1.0;
   const double factor = one_cycle_factor(p);
-  set_lr(*opt_g_, c.lr_potential * factor);
-  set_lr(*opt_maps_, c.lr_map * factor);
-  set_lr(*opt_m_, c.lr_m * factor);
+  nn::set_learning_rate(*opt_g_, c.lr_potential * factor);
+  nn::set_learning_rate(*opt_maps_, c.lr_map * factor);
+  nn::set_learning_rate(*opt_m_, c.lr_m * factor);
 }
 
 training::StepInfo RobustBarycenter::step() {

@@ -40,16 +40,20 @@ std::vector<double> parse_weight_vector(const std::string& text, int64_t m, cons
       throw InvalidArgument(what + ": '" + item + "' in '" + text + "' is not a number");
     }
   }
+  return normalized_weights(std::move(w), m, what + " '" + text + "'");
+}
+
+std::vector<double> normalized_weights(std::vector<double> w, int64_t m, const std::string& what) {
   if (static_cast<int64_t>(w.size()) != m) {
-    throw InvalidArgument(what + ": got " + std::to_string(w.size()) + " weights in '" + text + "', expected " +
-                          std::to_string(m) + " (one per input)");
+    throw InvalidArgument(what + ": got " + std::to_string(w.size()) + " weights, expected " + std::to_string(m) +
+                          " (one per input)");
   }
   double sum = 0;
   for (double v : w) {
-    if (!std::isfinite(v) || v < 0) throw InvalidArgument(what + ": weights must be finite and >= 0, got '" + text + "'");
+    if (!std::isfinite(v) || v < 0) throw InvalidArgument(what + ": weights must be finite and >= 0");
     sum += v;
   }
-  if (!(sum > 0)) throw InvalidArgument(what + ": the weights '" + text + "' sum to 0");
+  if (!(sum > 0)) throw InvalidArgument(what + ": the weights sum to 0");
   for (double& v : w) v /= sum;
   return w;
 }

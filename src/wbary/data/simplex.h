@@ -24,7 +24,11 @@ namespace wbary::data {
 /// (k uniform) with probability vertex_fraction, else Dirichlet(alpha 1_m).
 at::Tensor sample_simplex(int64_t n, int64_t m, double alpha, double vertex_fraction, at::Generator& gen);
 
-/// Parses "0.2,0.3,0.5" into weights for m inputs; InvalidArgument naming
+/// w checked and divided by its sum: InvalidArgument naming `what` unless
+/// there are m finite entries >= 0 with a positive sum.
+std::vector<double> normalized_weights(std::vector<double> w, int64_t m, const std::string& what);
+
+/// Parses "0.2,0.3,0.5" into weights for m inputs (normalized_weights); InvalidArgument naming
 /// `what` unless there are m finite entries >= 0 with a positive sum. The
 /// result is normalised to sum 1.
 std::vector<double> parse_weight_vector(const std::string& text, int64_t m, const std::string& what);

@@ -1,6 +1,7 @@
 #include "wbary/nn/flat_adam.h"
 
 #include <torch/autograd.h>
+#include <torch/optim/adam.h>
 #include <torch/serialize.h>
 
 #include <cmath>
@@ -50,6 +51,16 @@ void FlatAdam::load(torch::serialize::InputArchive& archive) {
   exp_avg_.copy_(m);
   exp_avg_sq_.copy_(v);
   step_ = s.item<int64_t>();
+}
+
+std::unique_ptr<torch::optim::Adam> make_module_adam(const std::vector<at::Tensor>& parameters,
+                                                     const FlatAdamOptions& o) {
+  return std::make_unique<torch::optim::Adam>(
+      parameters, torch::optim::AdamOptions(o.lr).betas(std::make_tuple(o.beta1, o.beta2)).eps(o.eps));
+}
+
+void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 }  // namespace wbary::nn

@@ -16,6 +16,13 @@
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
 
+#include <memory>
+#include <vector>
+
+namespace torch::optim {
+class Adam;
+}
+
 namespace wbary::nn {
 
 struct FlatAdamOptions {
@@ -46,5 +53,12 @@ class FlatAdam {
   FlatAdamOptions options_;
   int64_t step_ = 0;
 };
+
+/// torch::optim::Adam with the same options, for modules whose parameters
+/// are not one flat vector (the generators).
+std::unique_ptr<torch::optim::Adam> make_module_adam(const std::vector<at::Tensor>& parameters,
+                                                     const FlatAdamOptions& options);
+/// Sets the learning rate of every parameter group.
+void set_learning_rate(torch::optim::Adam& optimizer, double lr);
 
 }  // namespace wbary::nn
