@@ -4,7 +4,7 @@
 # every bad input of issue #3: each must exit non-zero with a message naming
 # the file or value, and leave no half-written output.
 set -uo pipefail
-WBARY=${1:?usage: cli_test.sh path/to/wbary repo_root}
+WBARY=$(readlink -f "${1:?usage: cli_test.sh path/to/wbary repo_root}")
 ROOT=${2:-.}
 PY=${WBARY_PYTHON:-/usr/bin/python3}  # Debian's python3 has numpy; override elsewhere
 T=$(mktemp -d)
@@ -330,6 +330,45 @@ expect_error "grid-data other settings" "other settings" "$WBARY" grid-data --n 
 expect_error "grid-train bad optimizer" "sgd or adam" "$WBARY" grid-train --data "$T/gdata" --out "$T/g4" --optimizer rmsprop
 for f in "$T"/g[1-3].npy; do
   [ -e "$f" ] && bad "failed grid command left output $f"
+done
+
+# --- colour transfer (recolor) ----------------------------------------------------
+# A 3-D model on two palettes; recolouring must equal pushing every pixel's
+# colour through the model (clamped, 8-bit), and --to must equal pull o push.
+$PY -c "
+import numpy as np
+from PIL import Image
+rng = np.random.default_rng(0)
+a = (rng.integers(0, 6, (24, 40, 3)) * 51).astype(np.uint8)
+b = (rng.integers(2, 6, (30, 20, 3)) * 51).astype(np.uint8)
+Image.fromarray(a).save('$T/photo_a.png'); Image.fromarray(b).save('$T/photo_b.png')
+np.save('$T/photo_a_pixels.npy', a.reshape(-1, 3) / 255.0)
+"
+(cd "$T" && "$WBARY" fit -m palette:path=photo_a.png -m palette:path=photo_b.png --iterations 20 --batch-size 50 \
+  --out pal -q) && ok || bad "fit on palette specs (relative paths)"
+grep -q "$T/photo_a.png" "$T/pal/model.json" && ok || bad "palette spec path not stored absolute"
+"$WBARY" recolor --model "$T/pal" --image "$T/photo_a.png" -i 1 --out "$T/rec.png" 2>"$T/rec.err" \
+  && grep -q "megapixels/s" "$T/rec.err" && ok || bad "recolor"
+"$WBARY" recolor --model "$T/pal" --image "$T/photo_a.png" -i 1 --to 2 --out "$T/rec_to.jpg" && ok || bad "recolor --to"
+"$WBARY" push --model "$T/pal" -i 1 --in "$T/photo_a_pixels.npy" --out "$T/pushed.npy" && \
+  "$WBARY" pull --model "$T/pal" -i 2 --in "$T/pushed.npy" --out "$T/pulled.npy" && ok || bad "push/pull pixels"
+$PY -c "
+import numpy as np
+from PIL import Image
+rec = np.asarray(Image.open('$T/rec.png')).reshape(-1, 3).astype(int)
+# push writes float32 .npy: a colour within 1e-6 of a rounding midpoint may round the other way.
+want = np.rint(np.clip(np.load('$T/pushed.npy'), 0, 1) * 255).astype(int)
+assert rec.shape == want.shape and np.abs(rec - want).max() <= 1 and (rec == want).mean() > 0.99, np.abs(rec - want).max()
+to = np.asarray(Image.open('$T/rec_to.jpg')).reshape(-1, 3).astype(int)
+want = np.rint(np.clip(np.load('$T/pulled.npy'), 0, 1) * 255).astype(int)
+assert np.abs(to - want).mean() < 4, np.abs(to - want).mean()  # JPEG quality 95
+" && ok || bad "recolor differs from push (pull) of every pixel"
+expect_error "recolor missing photo" "$T/none.jpg" "$WBARY" recolor --model "$T/pal" --image "$T/none.jpg" -i 1 --out "$T/c1.png"
+expect_error "recolor 2-D model" "colours are 3-D" "$WBARY" recolor --model "$T/run" --image "$T/photo_a.png" -i 1 --out "$T/c2.png"
+expect_error "recolor --to index" "marginals 1..2" "$WBARY" recolor --model "$T/pal" --image "$T/photo_a.png" -i 1 --to 3 --out "$T/c3.png"
+expect_error "recolor extension" "expected .png, .jpg" "$WBARY" recolor --model "$T/pal" --image "$T/photo_a.png" -i 1 --out "$T/c4.gif"
+for f in "$T"/c[1-4].*; do
+  [ -e "$f" ] && bad "failed recolor left output $f"
 done
 
 echo "cli_test: $pass passed, $fail failed"

@@ -58,6 +58,16 @@ elif name == "all_weights_triangle":
     assert len(r["weights"]) == 6 and len(r["uvp_percent_vs_free_support"]) == 6, r
     assert all(u > 0 for u in r["uvp_percent_vs_free_support"]), r["uvp_percent_vs_free_support"]
     assert os.path.getsize(os.path.join(out, "triangle.png")) > 0
+elif name == "colour_transfer":
+    # Even 300 iterations pull the palettes together: the originals' mean pairwise W2^2 is ~0.46 (Autumn vs Path
+    # alone 0.85), the recoloured ones' ~0.02 (a model that left the colours as they are would score the originals').
+    before, after = r["w2_originals"], r["w2_recoloured"]
+    assert len(before) == 3 and sum(after.values()) < 0.25 * sum(before.values()), (before, after)
+    assert all(f > 0 for f in r["w2_subsampling_floor"]) and all(s > 0 for s in r["recolour_megapixels_per_second"])
+    assert r["evaluation"]["uvp_generator"] > 0 and len(r["evaluation"]["uvp_push_each"]) == 3, r["evaluation"]
+    for k in (1, 2, 3):
+        assert os.path.getsize(os.path.join(out, f"recoloured_{k}.jpg")) > 0
+    assert os.path.getsize(os.path.join(out, "colour_transfer.png")) > 0
 else:
     sys.exit(f"quick_test: unknown example '{name}'")
 print(f"{name}: 1 passed, 0 failed")

@@ -1,5 +1,6 @@
 #include "wbary/cli/common.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include <ATen/Parallel.h>
@@ -32,11 +33,32 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
   return out;
 }
 
-std::string canonical_spec(const std::string& spec) {
-  if (spec.find(':') != std::string::npos) return spec;
+namespace {
+
+std::string absolute_path(const std::string& path) {
   std::error_code ec;
-  const auto abs = std::filesystem::absolute(spec, ec);
-  return ec ? spec : abs.lexically_normal().string();
+  const auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+}  // namespace
+
+std::string canonical_spec(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) return absolute_path(spec);
+  // The files a synthetic spec names (image:path=, palette:path=, gaussian:json=).
+  std::string out = spec.substr(0, colon + 1);
+  size_t start = colon + 1;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    std::string item = spec.substr(start, comma - start);
+    for (const char* key : {"path=", "json="}) {
+      if (item.rfind(key, 0) == 0) item = key + absolute_path(item.substr(std::string(key).size()));
+    }
+    out += item + (comma < spec.size() ? "," : "");
+    start = comma + 1;
+  }
+  return out;
 }
 
 barycenter::BarycenterProblem make_problem(const std::vector<std::string>& specs, const std::string& weights) {

@@ -30,12 +30,14 @@ void register_map(CLI::App& app);
 void register_robust(CLI::App& app);
 void register_grid_predict(CLI::App& app);
 void register_grid_learning(CLI::App& app);
+void register_recolor(CLI::App& app);
 
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);
 
 /// File paths are made absolute, so that a model can find its marginals
-/// again from any working directory; synthetic specs are kept as they are.
+/// again from any working directory: a cloud's path, and the files a
+/// synthetic spec names (path=, json=); other keys are kept as they are.
 std::string canonical_spec(const std::string& spec);
 
 /// Builds the problem from --marginal specs and --weights (may be empty).

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   wbary::cli::register_fit(app);
   wbary::cli::register_sample(app);
   wbary::cli::register_push_pull(app);
+  wbary::cli::register_recolor(app);
   wbary::cli::register_eval(app);
   wbary::cli::register_gaussian(app);
   wbary::cli::register_draw(app);

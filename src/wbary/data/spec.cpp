@@ -9,6 +9,7 @@
 #include "wbary/data/empirical.h"
 #include "wbary/data/gaussian.h"
 #include "wbary/data/mixture.h"
+#include "wbary/data/palette.h"
 #include "wbary/data/shapes.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
@@ -200,6 +201,14 @@ std::unique_ptr<Sampler> make_sampler(const std::string& spec) {
     return std::make_unique<ShapeSampler>(
         ShapeSampler::image(a.text("path"), a.number("scale", 1.0), a.integer("invert", 0) != 0));
   }
+  if (kind == "palette") {
+    SpecArgs a(spec, body, {"path"});
+    a.require("path");
+    const io::RgbImage photo = io::read_rgb_image(a.text("path"));
+    return std::make_unique<EmpiricalSampler>(
+        colours_of(photo), "palette(" + a.text("path") + ", " + std::to_string(photo.width) + "x" +
+                               std::to_string(photo.height) + " pixels)");
+  }
   if (colon == std::string::npos) {
     return std::make_unique<EmpiricalSampler>(EmpiricalSampler::load(spec));
   }
@@ -218,7 +227,8 @@ const char* sampler_spec_help() {
          "  disc:r=1,cx=0,cy=0                        uniform on a disc\n"
          "  ring:inner=0.6,outer=1,cx=0,cy=0          uniform on an annulus\n"
          "  square:side=2,cx=0,cy=0                   uniform on a square\n"
-         "  image:path=mask.png,scale=1,invert=0      uniform on the dark pixels of an image\n";
+         "  image:path=mask.png,scale=1,invert=0      uniform on the dark pixels of an image\n"
+         "  palette:path=photo.jpg                    the colours of an image's pixels, in [0, 1]^3\n";
 }
 
 }  // namespace wbary::data

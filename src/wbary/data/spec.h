@@ -9,6 +9,7 @@
 //   mixture:dim=2,k=8,radius=4,std=0.3,seed=0                isotropic mixture
 //   disc:r=1[,cx=0,cy=0]   ring:inner=0.6,outer=1[,cx,cy]   square:side=2[,cx,cy]
 //   image:path=mask.png[,scale=1,invert=0]                   uniform on the dark pixels
+//   palette:path=photo.jpg                                   an image's colours in [0, 1]^3
 //   path/to/cloud.npy | path/to/cloud.csv                    empirical cloud
 //
 // Example:

@@ -1,6 +1,7 @@
 #include "wbary/io/image.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "wbary/error.h"
@@ -29,6 +30,36 @@ GreyImage read_grey_image(const std::string& path) {
   for (size_t k = 0; k < img.pixels.size(); ++k) img.pixels[k] = data[k] / 255.0f;
   stbi_image_free(data);
   return img;
+}
+
+RgbImage read_rgb_image(const std::string& path) {
+  int w = 0, h = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 3);
+  if (data == nullptr) {
+    throw IoError(path + ": cannot read image (" + stbi_failure_reason() +
+                  "), expected a PNG, JPEG or BMP file");
+  }
+  RgbImage img(w, h);
+  std::copy(data, data + img.pixels.size(), img.pixels.begin());
+  stbi_image_free(data);
+  return img;
+}
+
+void write_image(const std::string& path, const RgbImage& image) {
+  std::string ext = path.substr(path.find_last_of('.') == std::string::npos ? path.size() : path.find_last_of('.'));
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".png") {
+    write_png(path, image);
+    return;
+  }
+  if (ext != ".jpg" && ext != ".jpeg") {
+    throw InvalidArgument(path + ": cannot write an image with extension '" + ext + "', expected .png, .jpg or .jpeg");
+  }
+  write_atomically(path, [&](const std::string& tmp) {
+    if (!stbi_write_jpg(tmp.c_str(), image.width, image.height, 3, image.pixels.data(), 95)) {
+      throw IoError(path + ": JPEG write failed");
+    }
+  });
 }
 
 void write_png(const std::string& path, const RgbImage& image) {

@@ -1,8 +1,9 @@
 // File: wbary/io/image.h
 //
-// PNG/JPEG/BMP images in and PNG images out, through stb_image (Debian's
-// libstb). Greyscale images are what grid methods and image-mask samplers
-// consume; RGB images are what plots produce.
+// PNG/JPEG/BMP images in and PNG/JPEG images out, through stb_image
+// (Debian's libstb). Greyscale images are what grid methods and image-mask
+// samplers consume; RGB images are what plots produce and what colour
+// transfer reads and writes.
 //
 // Example:
 //   io::GreyImage mask = io::read_grey_image("shape.png");   // values in [0, 1]
@@ -36,8 +37,17 @@ struct RgbImage {
 /// IoError naming the file if it is missing or not an image.
 GreyImage read_grey_image(const std::string& path);
 
+/// Reads any image stb understands as 8-bit RGB (greyscale is replicated,
+/// alpha dropped). Throws IoError naming the file if it is missing or not an
+/// image.
+RgbImage read_rgb_image(const std::string& path);
+
 /// Writes a PNG atomically.
 void write_png(const std::string& path, const RgbImage& image);
 void write_png(const std::string& path, const GreyImage& image);
+
+/// Writes a PNG or a JPEG (quality 95) by the extension of `path` (.png,
+/// .jpg, .jpeg), atomically. Throws InvalidArgument on another extension.
+void write_image(const std::string& path, const RgbImage& image);
 
 }  // namespace wbary::io
