@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""The barycenter of two image classes in R^784, and each class regenerated from it (Fan et al. 2021, §4.2, Figs. 6-7).
+
+Two Fashion-MNIST classes (Debian's dataset-fashion-mnist; the authors' MNIST file is not packaged), 1 500 training
+images each as in the paper, pixels in [0, 1], are the two marginals. NWB learns their equal-weight barycenter; its
+generator's samples h(Z) are the barycenter's images and grad f_i(h(Z)) maps each back onto class i (Fig. 7), while
+grad g_i maps real images of class i onto the barycenter (Fig. 6). Measured, not only shown: a logistic regression
+(scikit-learn, Debian's python3-sklearn) trained on other images of the two classes scores
+  regenerated   the fraction of grad f_i(h(Z)) it assigns to class i (the issue's goal: >= 90 %);
+  barycenter    the fraction of h(Z) it assigns to each class (an equal-weight barycenter should sit between them).
+Writes OUT/images_784.png and OUT/results.json.
+
+  /usr/bin/python3 examples/paper/images_784.py                 # CPU configuration, 30 minutes on 2 cores
+  /usr/bin/python3 examples/paper/images_784.py --paper --device cuda   # the paper's networks (1024 wide) and 7 500 iterations
+  /usr/bin/python3 examples/paper/images_784.py --quick         # CI smoke test
+"""
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from common import add_wbary_arguments, import_wbary, save_figure, write_json
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+CLASS_NAMES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+
+
+def load_fashion(split):
+    prefix = "train" if split == "train" else "t10k"
+    images_path = os.path.join(FASHION_DIR, f"{prefix}-images-idx3-ubyte.gz")
+    labels_path = os.path.join(FASHION_DIR, f"{prefix}-labels-idx1-ubyte.gz")
+    for path in (images_path, labels_path):
+        if not os.path.exists(path):
+            sys.exit(f"images_784: {path} is missing; install Debian's dataset-fashion-mnist (scripts/setup.sh does)")
+    with gzip.open(labels_path) as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    with gzip.open(images_path) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+    return images.astype(np.float32) / 255.0, labels
+
+
+def tile(images, rows, cols):
+    """[rows * cols, 784] -> one [rows * 28, cols * 28] picture."""
+    x = np.clip(images[:rows * cols], 0, 1).reshape(rows, cols, 28, 28)
+    return x.transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_wbary_arguments(ap, "images_784", iterations=100000)
+    ap.add_argument("--classes", nargs=2, type=int, default=[1, 3], help="Fashion-MNIST labels (1 trouser, 3 dress)")
+    ap.add_argument("--per-class", type=int, default=1500, help="training images per marginal (the paper: 1 500)")
+    ap.add_argument("--width", type=int, default=256, help="ICNN and generator width (the paper: 1024)")
+    ap.add_argument("--latent-dim", type=int, default=32, help="the paper: 32")
+    ap.add_argument("--time-limit", type=float, default=1800, help="training seconds (0: run all --iterations)")
+    ap.add_argument("--samples", type=int, default=1000, help="h(Z) samples scored")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--paper", action="store_true",
+                    help="the paper's CfgMnist: width 1024, 7 500 iterations, LR x0.1 every 1 500, no time limit")
+    ap.add_argument("--quick", action="store_true", help="200 images a class, width 64, 40 iterations (a smoke test)")
+    args = ap.parse_args()
+    decay_every = None
+    if args.paper:
+        args.width, args.iterations, args.time_limit, decay_every = 1024, 7500, 0, 1500
+    if args.quick:
+        args.per_class, args.width, args.iterations, args.time_limit, args.samples = 200, 64, 40, 0, 200
+    wbary = import_wbary(args.python_dir)
+    os.makedirs(args.out, exist_ok=True)
+
+    train_x, train_y = load_fashion("train")
+    test_x, test_y = load_fashion("test")
+    a, b = args.classes
+    files = []
+    for label in (a, b):
+        f = os.path.join(args.out, f"class_{label}.npy")
+        np.save(f + ".tmp.npy", train_x[train_y == label][:args.per_class])
+        os.replace(f + ".tmp.npy", f)
+        files.append(f)
+
+    # The classifier sees neither the marginals' images nor the test images it is scored on.
+    from sklearn.linear_model import LogisticRegression
+    mask = (train_y == a) | (train_y == b)
+    held = np.flatnonzero(mask)
+    held = held[np.isin(held, np.concatenate([np.flatnonzero(train_y == c)[:args.per_class] for c in (a, b)]),
+                        invert=True)]
+    if args.quick:
+        held = held[:2000]
+    classifier = LogisticRegression(max_iter=2000, C=0.1).fit(train_x[held], train_y[held] == b)
+    test_mask = (test_y == a) | (test_y == b)
+    classifier_accuracy = float((classifier.predict(test_x[test_mask]) == (test_y[test_mask] == b)).mean())
+
+    model_dir = os.path.join(args.out, "model")
+    if decay_every is None:
+        decay_every = max(1, args.iterations * 2 // 3)
+    cmd = [args.wbary, "fit", "-m", files[0], "-m", files[1], "--width", str(args.width),
+           "--generator-width", str(args.width), "--latent-dim", str(args.latent_dim),
+           "--lr-f", "1e-4", "--lr-g", "1e-4", "--lr-h", "1e-3", "--iterations", str(args.iterations),
+           "--lr-decay-every", str(decay_every), "--progress-every", str(max(1, min(args.iterations // 20, 200))),
+           "--device", args.device, "--out", model_dir]
+    if args.time_limit > 0:
+        cmd += ["--time-limit", str(args.time_limit)]
+    if os.path.exists(os.path.join(model_dir, "checkpoint.pt")) and not os.path.exists(
+            os.path.join(model_dir, "model.pt")):
+        cmd.append("--resume")  # an interrupted run continues
+    start = time.time()
+    if not os.path.exists(os.path.join(model_dir, "model.pt")):
+        subprocess.run(cmd, check=True)
+    fit_seconds = time.time() - start
+    report = json.load(open(os.path.join(model_dir, "report.json")))
+
+    model = wbary.NeuralBarycenter.load(model_dir)
+    h = np.asarray(model.sample(args.samples, seed=1))
+    regenerated = [np.asarray(model.pull(i, h)) for i in range(2)]
+    real = [test_x[test_y == c][:args.samples] for c in (a, b)]
+    pushed = [np.asarray(model.push(i, real[i])) for i in range(2)]
+    is_b = lambda x: classifier.predict(np.clip(x, 0, 1)).astype(bool)
+    result = {
+        "classes": [CLASS_NAMES[a], CLASS_NAMES[b]], "per_class": args.per_class, "width": args.width,
+        "latent_dim": args.latent_dim, "iterations_run": report.get("steps", report.get("iterations")),
+        "training_seconds": report.get("training_seconds", fit_seconds), "device": args.device,
+        "classifier_test_accuracy": classifier_accuracy,
+        "regenerated_assigned_to_own_class": [float((~is_b(regenerated[0])).mean()), float(is_b(regenerated[1]).mean())],
+        "barycenter_assigned": {CLASS_NAMES[a]: float((~is_b(h)).mean()), CLASS_NAMES[b]: float(is_b(h).mean())},
+        "pushed_assigned_to_second_class": [float(is_b(p).mean()) for p in pushed],
+        "mean_abs_pixel_change_push": [float(np.abs(pushed[i] - real[i]).mean()) for i in range(2)],
+    }
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows, cols = 4, 8
+    panels = [(f"real {CLASS_NAMES[a]}", real[0]), (f"real {CLASS_NAMES[b]}", real[1]),
+              ("∇g_1: real → barycenter", pushed[0]), ("∇g_2: real → barycenter", pushed[1]),
+              ("h(Z): the barycenter", h),
+              (f"∇f_1(h(Z)): {100 * result['regenerated_assigned_to_own_class'][0]:.0f} % {CLASS_NAMES[a]}",
+               regenerated[0]),
+              (f"∇f_2(h(Z)): {100 * result['regenerated_assigned_to_own_class'][1]:.0f} % {CLASS_NAMES[b]}",
+               regenerated[1])]
+    fig, axes = plt.subplots(2, 4, figsize=(13, 5.4))
+    for ax, (title, images) in zip(axes.ravel(), panels[:2] + [panels[4], (None, None)] + panels[2:4] + panels[5:]):
+        if title is None:
+            continue
+        ax.imshow(tile(images, rows, cols), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=9)
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.suptitle(f"NWB in R^784: {CLASS_NAMES[a]}s and {CLASS_NAMES[b]}es, width {args.width}, "
+                 f"{result['iterations_run']} iterations ({result['training_seconds'] / 60:.0f} min, {args.device})",
+                 fontsize=10)
+    fig.tight_layout()
+    png = os.path.join(args.out, "images_784.png")
+    save_figure(fig, png)
+    write_json(result, os.path.join(args.out, "results.json"))
+    r = result["regenerated_assigned_to_own_class"]
+    print(f"images_784: grad f_i(h(Z)) in its own class {100 * r[0]:.1f} % / {100 * r[1]:.1f} %; h(Z) assigned "
+          + ", ".join(f"{k} {100 * v:.1f} %" for k, v in result["barycenter_assigned"].items())
+          + f"; classifier test accuracy {100 * classifier_accuracy:.1f} %; wrote {png}")
+
+
+if __name__ == "__main__":
+    main()
