@@ -38,6 +38,7 @@
 #include "wbary/ot/free_support_barycenter.h"
 #include "wbary/ot/sinkhorn.h"
 #include "wbary/training/training.h"
+#include "wbary/version.h"
 
 #include <iostream>
 #include <nlohmann/json.hpp>

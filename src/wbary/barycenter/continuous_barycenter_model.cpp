@@ -2,6 +2,7 @@
 
 #include "wbary/data/sampler.h"
 #include "wbary/io/model_directory.h"
+#include "wbary/version.h"
 
 namespace wbary::barycenter {
 

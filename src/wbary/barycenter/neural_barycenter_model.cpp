@@ -7,6 +7,7 @@
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
 #include "wbary/io/model_directory.h"
+#include "wbary/version.h"
 
 namespace wbary::barycenter {
 

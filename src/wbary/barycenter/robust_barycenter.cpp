@@ -14,6 +14,7 @@
 #include "wbary/io/json_file.h"
 #include "wbary/nn/flat_adam.h"
 #include "wbary/io/model_directory.h"
+#include "wbary/version.h"
 
 namespace wbary::barycenter {
 namespace {

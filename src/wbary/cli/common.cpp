@@ -14,6 +14,7 @@
 
 #include "wbary/data/spec.h"
 #include "wbary/error.h"
+#include "wbary/version.h"
 
 namespace wbary::cli {
 

@@ -4,7 +4,10 @@
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -15,8 +18,10 @@
 #include "wbary/io/atomic_file.h"
 #include "wbary/io/json_file.h"
 #include "wbary/io/model_directory.h"
+#include "wbary/install_dirs.h"
 #include "wbary/io/npy.h"
 #include "wbary/training/device.h"
+#include "wbary/version.h"
 
 namespace wbary::grid {
 namespace {
@@ -216,10 +221,22 @@ LearnedGridBarycenter LearnedGridBarycenter::load(const std::string& dir) {
 }
 
 std::string shipped_grid_model_dir() {
-#ifdef WBARY_MODELS_DIR
-  const std::string dir = std::string(WBARY_MODELS_DIR) + "/grid64";
-  if (std::filesystem::exists(dir + "/model.json")) return dir;
-#endif
+  // $WBARY_MODELS_DIR first (a user's own copy); then the models beside this
+  // library, at the same relative path in the build tree and in an installed
+  // prefix (<libdir>/<WBARY_MODELS_FROM_LIBDIR>), so a relocated install
+  // finds its own copy and nothing points back into the build folder.
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("WBARY_MODELS_DIR"); env != nullptr && *env) candidates.push_back(env);
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&shipped_grid_model_dir), &info) != 0 && info.dli_fname != nullptr) {
+    std::error_code ec;
+    const auto library = std::filesystem::canonical(info.dli_fname, ec);
+    if (!ec) candidates.push_back((library.parent_path() / WBARY_MODELS_FROM_LIBDIR).lexically_normal().string());
+  }
+  for (const auto& models : candidates) {
+    const std::string dir = models + "/grid64";
+    if (std::filesystem::exists(dir + "/model.json")) return dir;
+  }
   return "";
 }
 

@@ -104,7 +104,9 @@ class LearnedGridBarycenter {
   nlohmann::json info_ = nlohmann::json::object();
 };
 
-/// The model shipped with wbary (64 x 64 shapes), or "" if not installed.
+/// The model shipped with wbary (64 x 64 shapes): $WBARY_MODELS_DIR/grid64,
+/// else the copy installed beside the library (share/wbary/models/grid64);
+/// "" if neither exists.
 std::string shipped_grid_model_dir();
 
 // ---- training ----------------------------------------------------------
