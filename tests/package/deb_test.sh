@@ -18,6 +18,7 @@ trap restore EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
+VERSION=$(dpkg-deb --field "$DEB" Version)
 dpkg-deb --field "$DEB" Depends | grep -q libtorch || fail "Depends lacks LibTorch: $(dpkg-deb --field "$DEB" Depends)"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y -qq "$DEB" >/dev/null
@@ -25,11 +26,13 @@ for d in build build-deb; do
   if [ -d "$ROOT/$d" ]; then mv "$ROOT/$d" "$T/hidden_$d"; hidden+=("$ROOT/$d"); fi
 done
 cd "$T"
-wbary --version | grep -q "wbary $(dpkg-deb --field "$DEB" Version)" || fail "wbary --version"
+[ "$(command -v wbary)" = /usr/bin/wbary ] || fail "wbary on PATH is $(command -v wbary), expected /usr/bin/wbary"
+wbary --version | grep -qF "wbary $VERSION (" || fail "wbary --version: $(wbary --version), expected $VERSION"
 wbary gaussian -m gaussian:dim=2,seed=1 -m gaussian:dim=2,seed=2 --out g.json >/dev/null 2>&1 || fail "wbary gaussian"
 /usr/bin/python3 -c "
 import numpy as np, wbary
 assert wbary.__file__.startswith('/usr/lib/python3/dist-packages/'), wbary.__file__
+assert wbary.__version__ == '$VERSION', wbary.__version__
 y, x = np.mgrid[0:64, 0:64] / 63
 np.save('a.npy', ((x - 0.3)**2 + (y - 0.5)**2 < 0.03).astype(float))
 np.save('b.npy', ((abs(x - 0.7) < 0.15) & (abs(y - 0.4) < 0.2)).astype(float))
@@ -43,4 +46,5 @@ $SUDO apt-get remove -y -qq wbary >/dev/null
 for f in $files; do
   [ -e "$f" ] && fail "$f is left after apt-get remove"
 done
+$SUDO dpkg --purge wbary >/dev/null
 echo "ok: apt-get remove left none of the package's $(echo "$files" | wc -l) files"
