@@ -1,5 +1,6 @@
 """What the paper's example scripts share: the options that locate wbary and the output, the module's import, and
 writes that never leave a half-written file."""
+import gzip
 import json
 import os
 import sys
@@ -30,3 +31,32 @@ def write_json(obj, path):
     with open(path + ".tmp", "w") as f:
         json.dump(obj, f, indent=2)
     os.replace(path + ".tmp", path)
+
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"  # Debian's dataset-fashion-mnist
+FASHION_CLASSES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+
+
+def load_fashion(split):
+    """Fashion-MNIST's 'train' or 'test' split: images [n, 784] as float32 in [0, 1], labels [n] (uint8)."""
+    prefix = "train" if split == "train" else "t10k"
+    images_path = os.path.join(FASHION_DIR, f"{prefix}-images-idx3-ubyte.gz")
+    labels_path = os.path.join(FASHION_DIR, f"{prefix}-labels-idx1-ubyte.gz")
+    for path in (images_path, labels_path):
+        if not os.path.exists(path):
+            sys.exit(f"{path} is missing; install Debian's dataset-fashion-mnist (scripts/setup.sh does)")
+    import numpy as np
+    with gzip.open(labels_path) as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    with gzip.open(images_path) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+    return images.astype(np.float32) / 255.0, labels
+
+
+def add_image_network_arguments(parser, time_limit):
+    """The 784-d experiments' network and run options."""
+    parser.add_argument("--width", type=int, default=256, help="ICNN and generator width (the paper: 1024)")
+    parser.add_argument("--latent-dim", type=int, default=32, help="the paper: 32")
+    parser.add_argument("--time-limit", type=float, default=time_limit, help="training seconds (0: run all --iterations)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for `wbary fit` (0: automatic)")
+    parser.add_argument("--device", default="cpu")

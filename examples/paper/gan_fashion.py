@@ -19,20 +19,17 @@ import time
 
 import numpy as np
 
-from common import add_wbary_arguments, import_wbary, save_figure, write_json
-from images_784 import CLASS_NAMES, load_fashion, tile
+from common import FASHION_CLASSES as CLASS_NAMES, add_image_network_arguments, add_wbary_arguments, import_wbary, \
+    load_fashion, save_figure, write_json
+from images_784 import tile
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_wbary_arguments(ap, "gan_fashion", iterations=100000)
     ap.add_argument("--images", type=int, default=60000, help="training images (all 60 000)")
-    ap.add_argument("--width", type=int, default=256, help="ICNN and generator width (the paper: 1024)")
-    ap.add_argument("--latent-dim", type=int, default=32, help="the paper: 32")
-    ap.add_argument("--time-limit", type=float, default=1500, help="training seconds (0: run all --iterations)")
+    add_image_network_arguments(ap, time_limit=1500)
     ap.add_argument("--samples", type=int, default=2000, help="h(Z) samples classified")
-    ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--device", default="cpu")
     ap.add_argument("--paper", action="store_true",
                     help="the paper's CfgGAN: width 1024, 300 000 iterations, LR x0.1 every 60 000, no time limit")
     ap.add_argument("--quick", action="store_true", help="2 000 images, width 64, 40 iterations (a smoke test)")

@@ -15,7 +15,6 @@ Writes OUT/images_784.png and OUT/results.json.
   /usr/bin/python3 examples/paper/images_784.py --quick         # CI smoke test
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -24,25 +23,8 @@ import time
 
 import numpy as np
 
-from common import add_wbary_arguments, import_wbary, save_figure, write_json
-
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-CLASS_NAMES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
-
-
-def load_fashion(split):
-    prefix = "train" if split == "train" else "t10k"
-    images_path = os.path.join(FASHION_DIR, f"{prefix}-images-idx3-ubyte.gz")
-    labels_path = os.path.join(FASHION_DIR, f"{prefix}-labels-idx1-ubyte.gz")
-    for path in (images_path, labels_path):
-        if not os.path.exists(path):
-            sys.exit(f"images_784: {path} is missing; install Debian's dataset-fashion-mnist (scripts/setup.sh does)")
-    with gzip.open(labels_path) as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    with gzip.open(images_path) as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-    return images.astype(np.float32) / 255.0, labels
-
+from common import FASHION_CLASSES as CLASS_NAMES, add_image_network_arguments, add_wbary_arguments, import_wbary, \
+    load_fashion, save_figure, write_json
 
 def tile(images, rows, cols):
     """[rows * cols, 784] -> one [rows * 28, cols * 28] picture."""
@@ -55,11 +37,8 @@ def main():
     add_wbary_arguments(ap, "images_784", iterations=100000)
     ap.add_argument("--classes", nargs=2, type=int, default=[1, 3], help="Fashion-MNIST labels (1 trouser, 3 dress)")
     ap.add_argument("--per-class", type=int, default=1500, help="training images per marginal (the paper: 1 500)")
-    ap.add_argument("--width", type=int, default=256, help="ICNN and generator width (the paper: 1024)")
-    ap.add_argument("--latent-dim", type=int, default=32, help="the paper: 32")
-    ap.add_argument("--time-limit", type=float, default=1800, help="training seconds (0: run all --iterations)")
+    add_image_network_arguments(ap, time_limit=1800)
     ap.add_argument("--samples", type=int, default=1000, help="h(Z) samples scored")
-    ap.add_argument("--device", default="cpu")
     ap.add_argument("--paper", action="store_true",
                     help="the paper's CfgMnist: width 1024, 7 500 iterations, LR x0.1 every 1 500, no time limit")
     ap.add_argument("--quick", action="store_true", help="200 images a class, width 64, 40 iterations (a smoke test)")
@@ -101,7 +80,7 @@ def main():
            "--generator-width", str(args.width), "--latent-dim", str(args.latent_dim),
            "--lr-f", "1e-4", "--lr-g", "1e-4", "--lr-h", "1e-3", "--iterations", str(args.iterations),
            "--lr-decay-every", str(decay_every), "--progress-every", str(max(1, min(args.iterations // 20, 200))),
-           "--device", args.device, "--out", model_dir]
+           "--threads", str(args.threads), "--device", args.device, "--out", model_dir]
     if args.time_limit > 0:
         cmd += ["--time-limit", str(args.time_limit)]
     if os.path.exists(os.path.join(model_dir, "checkpoint.pt")) and not os.path.exists(

@@ -17,7 +17,6 @@ and OUT/results.json.
   /usr/bin/python3 examples/paper/shapes.py --quick         # CI smoke test: 200 iterations, 500 points
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -26,10 +25,8 @@ import time
 
 import numpy as np
 
-from common import add_wbary_arguments, import_wbary, save_figure, write_json
+from common import add_wbary_arguments, import_wbary, load_fashion, save_figure, write_json
 
-FASHION = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
-FASHION_LABELS = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
 
 
 def boxes(n, rng):
@@ -40,16 +37,10 @@ def boxes(n, rng):
 
 def fashion_pair(n, rng, label=1):
     """Two items of one class as point clouds drawn from their pixel intensities."""
-    for path in (FASHION, FASHION_LABELS):
-        if not os.path.exists(path):
-            sys.exit(f"shapes: {path} is missing; install Debian's dataset-fashion-mnist (scripts/setup.sh does)")
-    with gzip.open(FASHION_LABELS) as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    with gzip.open(FASHION) as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    images, labels = load_fashion("train")
     clouds = []
     for index in np.flatnonzero(labels == label)[:2]:
-        p = images[index].astype(np.float64).ravel()
+        p = np.rint(images[index].astype(np.float64) * 255)  # the 8-bit intensities
         pixel = rng.choice(784, size=n, p=p / p.sum())
         r, c = np.divmod(pixel, 28)
         xy = np.stack([(c - 14) / 2.0, -(r - 14) / 2.0], 1)

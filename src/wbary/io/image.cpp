@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <memory>
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
@@ -15,33 +16,36 @@
 #include <stb/stb_image_write.h>
 
 namespace wbary::io {
+namespace {
+
+// stbi_load with `channels` channels a pixel, or IoError naming the file.
+std::unique_ptr<unsigned char, void (*)(void*)> load_pixels(const std::string& path, int channels, int& w, int& h) {
+  int file_channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &file_channels, channels);
+  if (data == nullptr) {
+    throw IoError(path + ": cannot read image (" + stbi_failure_reason() + "), expected a PNG, JPEG or BMP file");
+  }
+  return {data, stbi_image_free};
+}
+
+}  // namespace
 
 GreyImage read_grey_image(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 1);
-  if (data == nullptr) {
-    throw IoError(path + ": cannot read image (" + stbi_failure_reason() +
-                  "), expected a PNG, JPEG or BMP file");
-  }
+  int w = 0, h = 0;
+  const auto data = load_pixels(path, 1, w, h);
   GreyImage img;
   img.width = w;
   img.height = h;
   img.pixels.resize(static_cast<size_t>(w) * h);
-  for (size_t k = 0; k < img.pixels.size(); ++k) img.pixels[k] = data[k] / 255.0f;
-  stbi_image_free(data);
+  for (size_t k = 0; k < img.pixels.size(); ++k) img.pixels[k] = data.get()[k] / 255.0f;
   return img;
 }
 
 RgbImage read_rgb_image(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 3);
-  if (data == nullptr) {
-    throw IoError(path + ": cannot read image (" + stbi_failure_reason() +
-                  "), expected a PNG, JPEG or BMP file");
-  }
+  int w = 0, h = 0;
+  const auto data = load_pixels(path, 3, w, h);
   RgbImage img(w, h);
-  std::copy(data, data + img.pixels.size(), img.pixels.begin());
-  stbi_image_free(data);
+  std::copy(data.get(), data.get() + img.pixels.size(), img.pixels.begin());
   return img;
 }
 
