@@ -240,22 +240,39 @@ PYBIND11_MODULE(wbary, m) {
   m.def(
       "free_support_barycenter",
       [](const std::vector<Array>& clouds, const Array& init, std::vector<double> weights, int64_t max_iterations,
-         double tolerance) {
+         double tolerance, std::optional<std::vector<Array>> masses, bool log) -> py::object {
         const std::vector<at::Tensor> ys = to_tensors(clouds, "clouds");
         const at::Tensor x0 = to_tensor(init, "init", 2);
+        std::vector<at::Tensor> cloud_weights;
+        if (masses) {
+          if (masses->size() != ys.size()) {
+            throw wbary::InvalidArgument("masses: " + std::to_string(masses->size()) + " mass vectors for " +
+                                         std::to_string(ys.size()) + " clouds");
+          }
+          cloud_weights = to_tensors(*masses, "masses");
+        }
         const wbary::ot::FreeSupportBarycenter solver({max_iterations, tolerance});
-        const auto r = without_gil([&] { return solver.solve(ys, {}, x0, std::move(weights)); });
-        return to_array(r.support);
+        const auto r = without_gil([&] { return solver.solve(ys, cloud_weights, x0, std::move(weights)); });
+        if (!log) return to_array(r.support);
+        py::dict info;
+        info["converged"] = r.converged;
+        info["iterations"] = r.iterations;
+        info["displacement_trace"] = r.displacement_trace;
+        info["certified"] = r.certified;
+        return py::make_tuple(to_array(r.support), info);
       },
       py::arg("clouds"), py::arg("init"), py::arg("weights") = std::vector<double>{},
-      py::arg("max_iterations") = 100, py::arg("tolerance") = 1e-7,
+      py::arg("max_iterations") = 100, py::arg("tolerance") = 1e-7, py::arg("masses") = py::none(),
+      py::arg("log") = false,
       "Free-support barycenter (Cuturi & Doucet 2014, Alg. 2; POT's ot.lp.free_support_barycenter) of point "
-      "clouds [n_i, d] with uniform weights, from the support init [k, d]; returns the support [k, d].");
+      "clouds [n_i, d], from the support init [k, d] (uniform masses on it). weights: the barycenter weights lambda_i "
+      "(uniform if empty); masses: one mass vector [n_i] per cloud (POT's measures_weights; uniform if omitted). "
+      "Returns the support [k, d]; with log=True, (support, {converged, iterations, displacement_trace, certified}).");
 
   m.def(
       "convolutional_barycenter",
       [](const std::vector<Array>& images, std::vector<double> weights, std::optional<double> eps, double blur_px,
-         int64_t max_iterations, double tolerance, bool sharpen) {
+         int64_t max_iterations, double tolerance, bool sharpen, bool log) -> py::object {
         const std::vector<at::Tensor> imgs = to_tensors(images, "images");
         wbary::grid::ConvolutionalBarycenterConfig c;
         if (eps && !(*eps > 0)) throw wbary::InvalidArgument("eps: got " + std::to_string(*eps) + ", expected > 0");
@@ -265,13 +282,21 @@ PYBIND11_MODULE(wbary, m) {
         c.tolerance = tolerance;
         c.sharpen = sharpen;
         const wbary::grid::ConvolutionalBarycenter solver(c);
-        return to_array(without_gil([&] { return solver.solve(imgs, std::move(weights)).barycenter; }));
+        const auto r = without_gil([&] { return solver.solve(imgs, std::move(weights)); });
+        if (!log) return to_array(r.barycenter);
+        py::dict info;
+        info["converged"] = r.convergence.converged;
+        info["iterations"] = r.convergence.iterations;
+        info["error_trace"] = r.convergence.error_trace;
+        return py::make_tuple(to_array(r.barycenter), info);
       },
       py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = py::none(),
       py::arg("blur_px") = 2.0, py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4,
-      py::arg("sharpen") = false,
+      py::arg("sharpen") = false, py::arg("log") = false,
       "Convolutional (entropic) barycenter of 2-D images or 3-D volumes (Solomon et al. 2015). The kernel is a "
-      "Gaussian of blur_px pixels; eps instead selects POT's grid convention (convolutional_barycenter2d's reg).");
+      "Gaussian of blur_px pixels; eps instead selects POT's grid convention (convolutional_barycenter2d's reg). "
+      "Returns the barycenter; with log=True, (barycenter, {converged, iterations, error_trace}) (error every 10 "
+      "iterations).");
 
   m.def(
       "gaussian_barycenter",

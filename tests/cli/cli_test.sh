@@ -140,6 +140,7 @@ $PY -c "import numpy as np; np.save('$T/three.npy', np.zeros((4, 3)))"
 "$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps 0.001 --iterations 3 2>&1 >/dev/null | grep -q "did not converge" \
   && ok || bad "unconverged Sinkhorn is not reported"
 "$WBARY" free-support -m "$T/ring.npy" -m "$T/s.npy" --support 20 --iterations 3 --out "$T/fs.npy" && ok || bad "free-support"
+$PY -c "import numpy as np; assert np.load('$T/fs.npy').dtype == np.float64" && ok || bad "free-support did not write float64"
 expect_error "w2 dimension" "expected 2" "$WBARY" w2 "$T/ring.npy" "$T/three.npy"
 expect_error "w2 missing" "nope.npy" "$WBARY" w2 "$T/ring.npy" "$T/nope.npy"
 expect_error "w2 eps" "epsilon" "$WBARY" w2 "$T/ring.npy" "$T/s.npy" --eps=-1

@@ -54,6 +54,18 @@ x0 = rng.normal(size=(30, 2))
 ours = wbary.free_support_barycenter([y1, y2], x0, max_iterations=20, tolerance=0)
 theirs = ot.lp.free_support_barycenter([y1, y2], [np.full(60, 1 / 60)] * 2, x0, numItermax=20, stopThr=0.0)
 check("free support = POT", np.abs(ours - theirs).max() < 1e-9, np.abs(ours - theirs).max())
+# Non-uniform masses on the input clouds (POT's measures_weights), and the convergence log.
+m1, m2 = rng.uniform(0.5, 2, 60), rng.uniform(0.5, 2, 60)
+ours, info = wbary.free_support_barycenter([y1, y2], x0, max_iterations=20, tolerance=0,
+                                           masses=[m1 / m1.sum(), m2 / m2.sum()], log=True)
+theirs = ot.lp.free_support_barycenter([y1, y2], [m1 / m1.sum(), m2 / m2.sum()], x0, numItermax=20, stopThr=0.0)
+check("free support with masses = POT", np.abs(ours - theirs).max() < 1e-9, np.abs(ours - theirs).max())
+check("free support log", info["certified"] and len(info["displacement_trace"]) == info["iterations"], info)
+_, info = wbary.free_support_barycenter([y1, y2], x0, max_iterations=3, tolerance=0, log=True)
+check("free support log (capped)", info["iterations"] == 3 and not info["converged"], info)
+_, info = wbary.free_support_barycenter([y1, y2], x0, max_iterations=200, tolerance=1e-9, log=True)
+check("free support converges", info["converged"] and info["iterations"] < 200 and info["displacement_trace"][-1] <= 1e-9,
+      info["iterations"])
 
 # Convolutional barycenter against POT's sinkhorn_log, same eps and iterations.
 img = np.zeros((2, 24, 24))
@@ -64,6 +76,12 @@ ours = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, ma
 theirs = ot.bregman.convolutional_barycenter2d(img, 4e-3, np.array([0.3, 0.7]), method="sinkhorn_log",
                                                numItermax=50, stopThr=0)
 check("convolutional = POT", np.abs(ours - theirs).max() < 1e-12, np.abs(ours - theirs).max())
+_, info = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, max_iterations=50, tolerance=0,
+                                         log=True)
+check("convolutional log (capped)", info["iterations"] == 50 and not info["converged"], info)
+_, info = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, tolerance=1e-6, log=True)
+check("convolutional log (converged)", info["converged"] and 0 < info["iterations"] < 10000
+      and info["error_trace"][-1] <= 1e-6, (info["iterations"], info["error_trace"][-3:]))
 
 # Gaussian barycenter: commuting covariances have the closed form (sum w_i S_i^1/2)^2.
 d1, d2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])

@@ -64,7 +64,7 @@ void register_free_support(CLI::App& app) {
                 << r.displacement_trace.back() << " > --tolerance " << o->config.tolerance << ")\n";
     }
     if (!r.certified) std::cerr << "warning: an exact OT solve was not certified optimal (round-off)\n";
-    data::write_points(o->out, r.support);
+    data::write_points(o->out, r.support, /*exact=*/true);
     std::cout << nlohmann::json{{"iterations", r.iterations},
                                 {"converged", r.converged},
                                 {"final_displacement", r.displacement_trace.back()},
@@ -102,7 +102,7 @@ void register_fixed_support(CLI::App& app) {
       std::cerr << "warning: did not converge in " << r.iterations << " iterations (error "
                 << (r.error_trace.empty() ? 0.0 : r.error_trace.back()) << "); raise --iterations or --eps\n";
     }
-    data::write_points(o->out, r.barycenter.unsqueeze(1));
+    data::write_points(o->out, r.barycenter.unsqueeze(1), /*exact=*/true);
   });
 }
 

@@ -41,16 +41,16 @@ at::Tensor read_points(const std::string& path) {
   return at::tensor(t.values, at::TensorOptions().dtype(at::kDouble)).reshape({t.shape[0], t.shape[1]});
 }
 
-void write_points(const std::string& path, const at::Tensor& points) {
+void write_points(const std::string& path, const at::Tensor& points, bool exact) {
   at::Tensor p = points.detach().to(at::kCPU).to(at::kDouble).contiguous();
   if (p.dim() == 1) p = p.unsqueeze(1);
   io::Table t;
   t.shape = {p.size(0), p.size(1)};
   t.values.assign(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
   if (ends_with(path, ".csv")) {
-    io::write_csv(path, t);
+    io::write_csv(path, t, exact ? 17 : 9);
   } else if (ends_with(path, ".npy")) {
-    io::write_npy(path, t, io::NpyDtype::kFloat32);
+    io::write_npy(path, t, exact ? io::NpyDtype::kFloat64 : io::NpyDtype::kFloat32);
   } else {
     throw IoError(path + ": unknown output type, expected a .npy or .csv file name");
   }

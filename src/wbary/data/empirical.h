@@ -56,7 +56,9 @@ class EmpiricalSampler : public Sampler {
 /// shape and finiteness; errors name the file.
 at::Tensor read_points(const std::string& path);
 
-/// Writes a [n, d] tensor to .npy (float32) or .csv, by extension, atomically.
-void write_points(const std::string& path, const at::Tensor& points);
+/// Writes a [n, d] tensor to .npy or .csv, by extension, atomically: float32
+/// (.npy) / 9 digits (.csv) for samples, where that is ample; float64 / 17
+/// digits with `exact` for solver results users compare to other solvers'.
+void write_points(const std::string& path, const at::Tensor& points, bool exact = false);
 
 }  // namespace wbary::data

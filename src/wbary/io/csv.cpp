@@ -81,10 +81,10 @@ Table read_csv(const std::string& path) {
   return t;
 }
 
-void write_csv(const std::string& path, const Table& table) {
+void write_csv(const std::string& path, const Table& table, int digits) {
   const int64_t cols = std::max<int64_t>(table.cols(), 1);
   std::ostringstream out;
-  out.precision(9);
+  out.precision(digits);
   for (size_t k = 0; k < table.values.size(); ++k) {
     out << table.values[k] << ((k + 1) % cols == 0 ? '\n' : ',');
   }

@@ -19,7 +19,8 @@ namespace wbary::io {
 /// row, an unparsable field, or NaN/Inf (with file, line and column).
 Table read_csv(const std::string& path);
 
-/// Writes `table` (1-D or 2-D) atomically with 9 significant digits.
-void write_csv(const std::string& path, const Table& table);
+/// Writes `table` (1-D or 2-D) atomically with `digits` significant digits:
+/// 9 round-trips a float32, 17 a float64.
+void write_csv(const std::string& path, const Table& table, int digits = 9);
 
 }  // namespace wbary::io
