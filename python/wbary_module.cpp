@@ -87,6 +87,8 @@ py::dict transport_result(const wbary::ot::ExactTransportResult& r) {
   d["duality_gap"] = r.duality_gap;
   d["min_reduced_cost"] = r.min_reduced_cost;
   d["pivots"] = r.pivots;
+  d["u"] = to_array(at::tensor(r.source_potential, at::kDouble));
+  d["v"] = to_array(at::tensor(r.target_potential, at::kDouble));
   return d;
 }
 
@@ -179,7 +181,8 @@ PYBIND11_MODULE(wbary, m) {
       },
       py::arg("x"), py::arg("y"), py::arg("a") = py::none(), py::arg("b") = py::none(),
       "Exact W2^2 between point clouds x [n, d] and y [m, d] (weights uniform if omitted, normalised otherwise).\n"
-      "Returns a dict: cost (W2^2), plan ([k, 3] rows i, j, mass), optimal (dual certificate), status, pivots.");
+      "Returns a dict: cost (W2^2), plan ([k, 3] rows i, j, mass), optimal (dual certificate), status, pivots, u [n] and "
+      "v [m] (dual potentials: C_ij - u_i - v_j >= 0 and a.u + b.v = cost when optimal; POT's log['u'], log['v']).");
 
   m.def(
       "exact_transport",

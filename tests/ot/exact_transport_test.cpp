@@ -32,6 +32,16 @@ TEST(ExactTransport, PlanHasTheMarginalsAndTheDualsCertifyIt) {
   EXPECT_LT((col - b / b.sum()).abs().max().item<double>(), 1e-11);
   EXPECT_LE(r.plan.size(), 23u + 31u - 1u);  // a basic solution
   EXPECT_NEAR(r.duality_gap, 0.0, 1e-9);     // strong duality
+  // The returned potentials, checked from scratch: dual feasible on every
+  // pair, and a.u + b.v equals the plan's cost (1e-9: the cost is O(10) and
+  // the supplies' integer rounding is ~1e-12 per entry).
+  ASSERT_EQ(r.source_potential.size(), 23u);
+  ASSERT_EQ(r.target_potential.size(), 31u);
+  const at::Tensor cost = squared_distances(x, y);
+  const at::Tensor u = at::tensor(r.source_potential, at::kDouble), v = at::tensor(r.target_potential, at::kDouble);
+  EXPECT_GE((cost - u.unsqueeze(1) - v.unsqueeze(0)).min().item<double>(), -1e-10);
+  const double dual = ((a / a.sum()) * u).sum().item<double>() + ((b / b.sum()) * v).sum().item<double>();
+  EXPECT_NEAR(dual, r.cost, 1e-9);
 }
 
 TEST(ExactTransport, OnePointAgainstACloud) {

@@ -42,6 +42,12 @@ check("plan marginals", np.allclose(np.bincount(plan[:, 0].astype(int), plan[:, 
 r = wbary.exact_transport(a, b, ot.dist(x, y))
 check("exact_transport = w2", abs(r["cost"] - ref) < 1e-12)
 
+# Dual potentials: feasible, and their dual value is POT's cost.
+r = wbary.w2(x, y, a, b)
+C = ot.dist(x, y)
+check("duals feasible", (C - r["u"][:, None] - r["v"][None, :]).min() > -1e-10, (C - r["u"][:, None] - r["v"][None, :]).min())
+check("dual value = ot.emd2", abs(r["u"] @ (a / a.sum()) + r["v"] @ (b / b.sum()) - ot.emd2(a / a.sum(), b / b.sum(), C)) < 1e-9)
+
 # Sinkhorn against POT's log-domain Sinkhorn: same iterates, same plan.
 M = ot.dist(x, y)
 s = wbary.sinkhorn(a / a.sum(), b / b.sum(), M, eps=0.5, max_iterations=2000, tolerance=1e-12)

@@ -109,6 +109,9 @@ void certify(const CheckedCost& checked, const std::vector<double>& a, const std
   for (int64_t j = 0; j < m; ++j) dual += b[j] * v[j];
   r.min_reduced_cost = min_rc;
   r.duality_gap = total - dual;
+  r.source_potential = u;
+  for (double& ui : r.source_potential) ui += std::min(min_rc, 0.0);
+  r.target_potential = v;
   const double tolerance = 1e-12 * std::max(1.0, checked.max_abs) * static_cast<double>(n + m);
   r.optimal = min_rc >= -tolerance;
   r.status = r.optimal ? "optimal" : "not certified";

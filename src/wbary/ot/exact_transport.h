@@ -46,6 +46,10 @@ struct ExactTransportResult {
   double duality_gap = 0;        // primal cost - dual value, after repairing dual feasibility
   double supply_scale = 0;       // the integer scaling of the weights
   int64_t pivots = 0;            // simplex pivots (not counted by the LEMON path)
+  // Dual potentials u [n], v [m] (POT's log['u'], log['v']): u shifted by
+  // min(min_reduced_cost, 0) so that C_ij - u_i - v_j >= 0 everywhere; when
+  // optimal, a.u + b.v = cost up to the duality gap.
+  std::vector<double> source_potential, target_potential;
 };
 
 /// a [n], b [m] (non-negative, normalised here to sum 1), cost [n, m].
