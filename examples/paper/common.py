@@ -3,7 +3,9 @@ writes that never leave a half-written file."""
 import gzip
 import json
 import os
+import subprocess
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -60,3 +62,29 @@ def add_image_network_arguments(parser, time_limit):
     parser.add_argument("--time-limit", type=float, default=time_limit, help="training seconds (0: run all --iterations)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for `wbary fit` (0: automatic)")
     parser.add_argument("--device", default="cpu")
+
+
+def fit_image_model(args, files, decay_every=None):
+    """`wbary fit` of the 784-d experiments into OUT/model with the paper's learning rates (1e-4 / 1e-4 / 1e-3);
+    skipped when OUT/model holds a finished model, resumed from its checkpoint when interrupted. Returns
+    (model_dir, report, wall seconds)."""
+    model_dir = os.path.join(args.out, "model")
+    if decay_every is None:
+        decay_every = max(1, args.iterations * 2 // 3)
+    cmd = [args.wbary, "fit", "--width", str(args.width), "--generator-width", str(args.width),
+           "--latent-dim", str(args.latent_dim), "--lr-f", "1e-4", "--lr-g", "1e-4", "--lr-h", "1e-3",
+           "--iterations", str(args.iterations), "--lr-decay-every", str(decay_every),
+           "--progress-every", str(max(1, min(args.iterations // 20, 200))), "--threads", str(args.threads),
+           "--device", args.device, "--out", model_dir]
+    for f in files:
+        cmd += ["-m", f]
+    if args.time_limit > 0:
+        cmd += ["--time-limit", str(args.time_limit)]
+    start = time.time()
+    if not os.path.exists(os.path.join(model_dir, "model.pt")):
+        if os.path.exists(os.path.join(model_dir, "checkpoint.pt")):
+            cmd.append("--resume")  # an interrupted run continues
+        subprocess.run(cmd, check=True)
+    seconds = time.time() - start
+    with open(os.path.join(model_dir, "report.json")) as f:
+        return model_dir, json.load(f), seconds

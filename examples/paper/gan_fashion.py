@@ -12,15 +12,12 @@ OUT/gan_fashion.png (a grid of h(Z) and the class histogram against the data's) 
   /usr/bin/python3 examples/paper/gan_fashion.py --quick         # CI smoke test
 """
 import argparse
-import json
 import os
-import subprocess
-import time
 
 import numpy as np
 
-from common import FASHION_CLASSES as CLASS_NAMES, add_image_network_arguments, add_wbary_arguments, import_wbary, \
-    load_fashion, save_figure, write_json
+from common import FASHION_CLASSES as CLASS_NAMES, add_image_network_arguments, add_wbary_arguments, \
+    fit_image_model, import_wbary, load_fashion, save_figure, write_json
 from images_784 import tile
 
 
@@ -53,23 +50,7 @@ def main():
     test_x, test_y = load_fashion("test")
     classifier_accuracy = float((classifier.predict(test_x) == test_y).mean())
 
-    model_dir = os.path.join(args.out, "model")
-    if decay_every is None:
-        decay_every = max(1, args.iterations * 2 // 3)
-    cmd = [args.wbary, "fit", "-m", data_file, "--width", str(args.width), "--generator-width", str(args.width),
-           "--latent-dim", str(args.latent_dim), "--lr-f", "1e-4", "--lr-g", "1e-4", "--lr-h", "1e-3",
-           "--iterations", str(args.iterations), "--lr-decay-every", str(decay_every),
-           "--progress-every", str(max(1, min(args.iterations // 20, 200))), "--threads", str(args.threads),
-           "--device", args.device, "--out", model_dir]
-    if args.time_limit > 0:
-        cmd += ["--time-limit", str(args.time_limit)]
-    start = time.time()
-    if not os.path.exists(os.path.join(model_dir, "model.pt")):
-        if os.path.exists(os.path.join(model_dir, "checkpoint.pt")):
-            cmd.append("--resume")  # an interrupted run continues
-        subprocess.run(cmd, check=True)
-    fit_seconds = time.time() - start
-    report = json.load(open(os.path.join(model_dir, "report.json")))
+    model_dir, report, fit_seconds = fit_image_model(args, [data_file], decay_every)
 
     model = wbary.NeuralBarycenter.load(model_dir)
     h = np.clip(np.asarray(model.sample(args.samples, seed=1)), 0, 1)
