@@ -34,6 +34,13 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
   return out;
 }
 
+void check_marginal_index(const std::string& flag, int64_t index, int64_t count) {
+  if (index < 1 || index > count) {
+    throw InvalidArgument(flag + ": got " + std::to_string(index) + ", the model has marginals 1.." +
+                          std::to_string(count));
+  }
+}
+
 namespace {
 
 std::string absolute_path(const std::string& path) {

@@ -32,6 +32,10 @@ void register_grid_predict(CLI::App& app);
 void register_grid_learning(CLI::App& app);
 void register_recolor(CLI::App& app);
 
+/// Throws InvalidArgument naming the flag unless 1 <= index <= count (a
+/// 1-based marginal index on the command line).
+void check_marginal_index(const std::string& flag, int64_t index, int64_t count);
+
 /// "0.3,0.7" -> {0.3, 0.7}; throws InvalidArgument naming the flag.
 std::vector<double> parse_number_list(const std::string& text, const std::string& flag);
 

@@ -52,14 +52,8 @@ void register_recolor(CLI::App& app) {
       throw InvalidArgument("recolor: " + o->model + " is a " + std::to_string(model->dim()) +
                             "-D model; colours are 3-D (train on palette:path=... marginals)");
     }
-    const auto check_index = [&](const char* flag, int64_t index) {
-      if (index < 1 || index > model->count()) {
-        throw InvalidArgument(std::string(flag) + ": got " + std::to_string(index) + ", the model has marginals 1.." +
-                              std::to_string(model->count()));
-      }
-    };
-    check_index("--marginal", o->marginal);
-    if (o->to != 0) check_index("--to", o->to);
+    check_marginal_index("--marginal", o->marginal, model->count());
+    if (o->to != 0) check_marginal_index("--to", o->to, model->count());
     const io::RgbImage photo = io::read_rgb_image(o->image);
     const auto start = std::chrono::steady_clock::now();
     const io::RgbImage out = data::recolour(

@@ -200,10 +200,7 @@ void register_robust(CLI::App& app) {
     cmd->callback([o] {
       set_threads(o->threads);
       const auto model = barycenter::RobustBarycenterModel::load(o->model, o->device);
-      if (o->marginal < 1 || o->marginal > model.count()) {
-        throw InvalidArgument("--marginal: got " + std::to_string(o->marginal) + ", the model has marginals 1.." +
-                              std::to_string(model.count()));
-      }
+      check_marginal_index("--marginal", o->marginal, model.count());
       const at::Tensor x = data::read_points(o->in);
       if (x.size(1) != model.dim()) {
         throw InvalidArgument(o->in + ": points have dimension " + std::to_string(x.size(1)) + ", expected " +

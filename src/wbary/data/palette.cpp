@@ -1,26 +1,40 @@
 #include "wbary/data/palette.h"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "wbary/error.h"
 
 namespace wbary::data {
+namespace {
+
+// n RGB byte triples -> [n, 3] float64 in [0, 1] (a copy).
+at::Tensor colours_from_bytes(const uint8_t* bytes, int64_t n) {
+  return at::from_blob(const_cast<uint8_t*>(bytes), {n, 3}, at::kByte).to(at::kDouble).div_(255.0);
+}
+
+// "[a, b]" for an error message.
+std::string shape_text(const at::Tensor& t) {
+  std::ostringstream s;
+  s << t.sizes();
+  return s.str();
+}
+
+}  // namespace
 
 at::Tensor colours_of(const io::RgbImage& image) {
   const int64_t n = static_cast<int64_t>(image.width) * image.height;
   if (n == 0) throw InvalidArgument("colours_of: the image has no pixels");
-  at::Tensor bytes = at::from_blob(const_cast<uint8_t*>(image.pixels.data()), {n, 3}, at::kByte);
-  return bytes.to(at::kDouble).div_(255.0);
+  return colours_from_bytes(image.pixels.data(), n);
 }
 
 io::RgbImage image_of(const at::Tensor& colours, int width, int height) {
   const int64_t n = static_cast<int64_t>(width) * height;
   if (colours.dim() != 2 || colours.size(0) != n || colours.size(1) != 3) {
-    throw InvalidArgument("image_of: colours have shape " + std::to_string(colours.dim() >= 1 ? colours.size(0) : 0) + " x " +
-                          std::to_string(colours.dim() >= 2 ? colours.size(1) : 0) + ", expected " +
-                          std::to_string(n) + " x 3 (" + std::to_string(width) + " x " + std::to_string(height) +
+    throw InvalidArgument("image_of: colours have shape " + shape_text(colours) + ", expected [" +
+                          std::to_string(n) + ", 3] (" + std::to_string(width) + " x " + std::to_string(height) +
                           " pixels, RGB)");
   }
   const at::Tensor c = colours.to(at::kCPU).to(at::kDouble).contiguous();
@@ -59,16 +73,15 @@ io::RgbImage recolour(const io::RgbImage& image, const std::function<at::Tensor(
     pixel_slot[static_cast<size_t>(k)] = slot[key];
   }
   const int64_t m = static_cast<int64_t>(distinct.size() / 3);
-  const at::Tensor colours = at::from_blob(distinct.data(), {m, 3}, at::kByte).to(at::kDouble).div_(255.0);
+  const at::Tensor colours = colours_from_bytes(distinct.data(), m);
   at::Tensor mapped = at::empty_like(colours);
   for (int64_t start = 0; start < m; start += block) {
     const int64_t end = std::min(m, start + block);
     at::Tensor y = map(colours.slice(0, start, end));
     if (y.dim() != 2 || y.size(0) != end - start || y.size(1) != 3) {
-      throw InvalidArgument("recolour: the map returned shape " + std::to_string(y.dim() >= 1 ? y.size(0) : 0) +
-                            " x " + std::to_string(y.dim() >= 2 ? y.size(1) : 0) + " for " +
-                            std::to_string(end - start) + " colours, expected " + std::to_string(end - start) +
-                            " x 3");
+      throw InvalidArgument("recolour: the map returned shape " + shape_text(y) + " for " +
+                            std::to_string(end - start) + " colours, expected [" + std::to_string(end - start) +
+                            ", 3]");
     }
     mapped.slice(0, start, end).copy_(y);
   }
