@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include "wbary/error.h"
@@ -50,7 +51,7 @@ RgbImage read_rgb_image(const std::string& path) {
 }
 
 void write_image(const std::string& path, const RgbImage& image) {
-  std::string ext = path.substr(path.find_last_of('.') == std::string::npos ? path.size() : path.find_last_of('.'));
+  std::string ext = std::filesystem::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   if (ext == ".png") {
     write_png(path, image);
