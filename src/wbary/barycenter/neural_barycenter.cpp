@@ -7,6 +7,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "wbary/distributed/process_group.h"
+#include "wbary/distributed/row_exchange.h"
 #include "wbary/error.h"
 #include "wbary/io/checkpoint.h"
 #include "wbary/nn/flat_adam.h"
@@ -21,14 +23,92 @@ namespace {
 // stream i; the latent Z uses this one.
 constexpr uint64_t kLatentStream = 0x1a7e47ULL;
 
+std::vector<int64_t> owned_marginals(const BarycenterProblem& problem, const std::optional<MarginalParallel>& parallel) {
+  if (!parallel) {
+    std::vector<int64_t> all(problem.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    return all;
+  }
+  if (parallel->partition.count() != static_cast<int64_t>(problem.size())) {
+    throw InvalidArgument("marginal-parallel run: the partition covers " + std::to_string(parallel->partition.count()) +
+                          " marginals, the problem has " + std::to_string(problem.size()));
+  }
+  if (!parallel->group) throw InvalidArgument("marginal-parallel run without a process group");
+  return parallel->partition.owned();
+}
+
+template <typename T>
+std::vector<T> rows(const std::vector<T>& all, const std::vector<int64_t>& owned) {
+  std::vector<T> out;
+  for (const int64_t i : owned) out.push_back(all.at(static_cast<size_t>(i)));
+  return out;
+}
+
+// The rows that move between ranks: each potential's parameters and, with
+// the optimisers, Adam's two moments, laid out alike (nn/icnn.h parameter_views).
+std::vector<distributed::StackRows> potential_rows(const NeuralBarycenterModel& local, const NeuralBarycenterModel& full,
+                                                   const nn::FlatAdam* local_f, const nn::FlatAdam* local_g,
+                                                   const nn::FlatAdam* full_f, const nn::FlatAdam* full_g) {
+  auto stack = [](const nn::IcnnPotential& l, const at::Tensor& lt, const nn::IcnnPotential& f, const at::Tensor& ft) {
+    return distributed::StackRows{l.parameter_views(lt), f.parameter_views(ft)};
+  };
+  std::vector<distributed::StackRows> out = {
+      stack(*local.f, local.f->flat_parameters(), *full.f, full.f->flat_parameters()),
+      stack(*local.g, local.g->flat_parameters(), *full.g, full.g->flat_parameters())};
+  if (local_f != nullptr) {
+    out.push_back(stack(*local.f, local_f->first_moment(), *full.f, full_f->first_moment()));
+    out.push_back(stack(*local.f, local_f->second_moment(), *full.f, full_f->second_moment()));
+    out.push_back(stack(*local.g, local_g->first_moment(), *full.g, full_g->first_moment()));
+    out.push_back(stack(*local.g, local_g->second_moment(), *full.g, full_g->second_moment()));
+  }
+  return out;
+}
+
+// The generator's parameters and buffers (BatchNorm's statistics), in order.
+std::vector<at::Tensor> generator_state(const nn::Generator& h) {
+  std::vector<at::Tensor> out;
+  for (const auto& t : h->parameters()) out.push_back(t);
+  for (const auto& t : h->buffers()) out.push_back(t);
+  return out;
+}
+
+void copy_generator(const nn::Generator& from, const nn::Generator& to) {
+  torch::NoGradGuard no_grad;
+  const auto a = generator_state(from);
+  const auto b = generator_state(to);
+  for (size_t k = 0; k < a.size(); ++k) b[k].copy_(a[k]);
+}
 
 }  // namespace
 
-NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config)
+struct NeuralBarycenter::FullState {
+  std::unique_ptr<NeuralBarycenterModel> model;     // all N marginals
+  std::unique_ptr<NeuralBarycenterModel> averaged;  // config.averaging > 0
+  std::unique_ptr<nn::FlatAdam> opt_f, opt_g;       // Adam over model's f and g
+};
+
+NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config,
+                                   std::optional<MarginalParallel> parallel)
     : problem_((problem.validate(), std::move(problem))),
-      model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
-             std::move(config)) {
+      model_(problem_.dim(), static_cast<int64_t>(owned_marginals(problem_, parallel).size()),
+             rows(problem_.weights, owned_marginals(problem_, parallel)),
+             problem_.specs.empty() ? problem_.specs : rows(problem_.specs, owned_marginals(problem_, parallel)),
+             std::move(config)),
+      owned_(owned_marginals(problem_, parallel)) {
   const auto& c = model_.config();
+  if (parallel) {
+    group_ = parallel->group;
+    // The full model, initialised exactly as one process would (every rank
+    // the same), gives each rank its rows: a run's iterates do not depend on
+    // how the marginals are spread.
+    full_ = std::make_unique<FullState>();
+    full_->model = std::make_unique<NeuralBarycenterModel>(problem_.dim(), static_cast<int64_t>(problem_.size()),
+                                                           problem_.weights, problem_.specs, c);
+    distributed::select_rows(potential_rows(model_, *full_->model, nullptr, nullptr, nullptr, nullptr), owned_);
+    copy_generator(full_->model->h, model_.h);
+    // Ranks may differ in LibTorch build or thread count; h must not.
+    distributed::broadcast_all(*group_, generator_state(model_.h));
+  }
   if (c.pretrain_iterations > 0) {
     nn::IdentityFitConfig fit;
     fit.max_steps = c.pretrain_iterations;
@@ -42,7 +122,7 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
   opt_g_ = std::make_unique<nn::FlatAdam>(model_.g->flat_parameters(),
                                          nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
   opt_h_ = nn::make_module_adam(model_.h->parameters(), {c.lr_h, c.adam_beta1, c.adam_beta2});
-  weights_ = at::tensor(problem_.weights, at::TensorOptions().dtype(at::kDouble))
+  weights_ = at::tensor(model_.weights(), at::TensorOptions().dtype(at::kDouble))
                  .to(model_.f->weights().w.options());
   model_.h->train();
   if (c.averaging > 0) {
@@ -54,6 +134,16 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
     const auto from = model_.h->parameters();
     const auto to = averaged_->h->parameters();
     for (size_t k = 0; k < to.size(); ++k) to[k].copy_(from[k]);
+  }
+  if (full_) {
+    auto& m = *full_->model;
+    full_->opt_f = std::make_unique<nn::FlatAdam>(m.f->flat_parameters(),
+                                                  nn::FlatAdamOptions{c.lr_f, c.adam_beta1, c.adam_beta2});
+    full_->opt_g = std::make_unique<nn::FlatAdam>(m.g->flat_parameters(),
+                                                  nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
+    if (averaged_) {
+      full_->averaged = std::make_unique<NeuralBarycenterModel>(m.dim(), m.count(), m.weights(), m.marginal_specs(), c);
+    }
   }
 }
 
@@ -70,9 +160,32 @@ void NeuralBarycenter::update_average() {
 }
 
 NeuralBarycenterModel& NeuralBarycenter::result() {
+  if (full_) {
+    assemble(/*with_optimisers=*/false);
+    NeuralBarycenterModel& out = averaged_ ? *full_->averaged : *full_->model;
+    out.history() = model_.history();
+    return out;
+  }
   if (!averaged_) return model_;
   averaged_->history() = model_.history();
   return *averaged_;
+}
+
+void NeuralBarycenter::assemble(bool with_optimisers) const {
+  FullState& full = *full_;
+  std::vector<distributed::StackRows> stacks =
+      with_optimisers ? potential_rows(model_, *full.model, opt_f_.get(), opt_g_.get(), full.opt_f.get(), full.opt_g.get())
+                      : potential_rows(model_, *full.model, nullptr, nullptr, nullptr, nullptr);
+  if (averaged_) {
+    for (auto& s : potential_rows(*averaged_, *full.averaged, nullptr, nullptr, nullptr, nullptr)) stacks.push_back(s);
+    copy_generator(averaged_->h, full.averaged->h);
+  }
+  distributed::assemble_rows(*group_, stacks, owned_);
+  copy_generator(model_.h, full.model->h);
+  if (with_optimisers) {
+    full.opt_f->set_steps(opt_f_->steps());
+    full.opt_g->set_steps(opt_g_->steps());
+  }
 }
 
 NeuralBarycenter::~NeuralBarycenter() = default;
@@ -86,6 +199,7 @@ std::string NeuralBarycenter::describe() const {
   if (c.pretrain_iterations > 0) {
     out << "; f_i, g_i pre-trained to the identity in " << pretrain_.steps << " steps (MSE " << pretrain_.mse << ")";
   }
+  if (group_) out << "; marginal-parallel over " << group_->world_size() << " processes, this is rank " << group_->rank();
   return out.str();
 }
 
@@ -106,7 +220,7 @@ training::StepInfo NeuralBarycenter::step() {
 
   // Batches of this step: a pure function of (seed, step) (data/sampler.h).
   std::vector<at::Tensor> ys;
-  for (int64_t i = 0; i < N; ++i) ys.push_back(problem_.marginals[i]->batch(c.seed, i, step_, B));
+  for (const int64_t i : owned_) ys.push_back(problem_.marginals[i]->batch(c.seed, i, step_, B));
   // Batches and latents are drawn on the CPU (the same numbers on any
   // device, so a run is reproducible across machines), then moved.
   const auto options = f.weights().w.options();
@@ -128,22 +242,35 @@ training::StepInfo NeuralBarycenter::step() {
   // h-step: minimise E|h(Z)|^2/2 - sum_i a_i E f_i(h(Z)).
   opt_h_->zero_grad();
   const at::Tensor half_sq = 0.5 * (mu * mu).sum(-1).mean();
+  // This process's share of the reported sums over marginals (eq. 6-7):
+  // sum_i a_i L_g,i, sum_i a_i (E f_i(h(Z)) - E f_i(grad g_i(Y))), and
+  // sum_i a_i W2^2(nu, mu_i) = 2 sum_i a_i [L_g,i - E f_i(mu) + E|mu|^2/2 + E|y_i|^2/2].
+  at::Tensor reported;
+  {
+    torch::NoGradGuard no_grad;
+    const at::Tensor cost_i = 2 * (loss_g_i.detach() - f_mu_i.detach() + half_sq.detach() + y_sq);
+    reported = at::stack({(weights_ * loss_g_i.detach()).sum(), (weights_ * (f_mu_i.detach() - f_grad_g_i.detach())).sum(),
+                          (weights_ * cost_i).sum()});
+  }
   at::Tensor loss_h;
-  if (c.engine == Engine::kFused) {
+  if (group_) {
+    // d/dmu = (mu - sum_i a_i grad f_i(mu)) / B with the sum over every
+    // rank's marginals: one all-reduce of [B*d + 4] values, then each rank
+    // backpropagates the same cotangent through its replica of h.
+    at::Tensor f_grad, f_value;
+    weighted_potential_gradient(mu_n, f_grad, f_value);
+    at::Tensor packed = at::cat({f_grad.reshape({-1}), f_value.reshape({1}), reported});
+    group_->all_reduce_sum(packed);
+    const at::Tensor dmu = (mu.detach() - packed.narrow(0, 0, B * d).view({B, d})) / static_cast<double>(B);
+    loss_h = half_sq.detach() - packed[B * d];
+    reported = packed.narrow(0, B * d + 1, 3);
+    mu.backward(dmu);
+  } else if (c.engine == Engine::kFused) {
     // d/dmu = (mu - sum_i a_i grad f_i(mu)) / B, backpropagated through h only.
-    at::Tensor f_value, f_grad;
-    if (nn::cpu::supported(f)) {
-      nn::cpu::value_and_gradient(f, mu_n, f_value, f_grad);
-    } else {
-      torch::NoGradGuard no_grad;  // f enters the h-step as constants
-      nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
-      nn::icnn_backward_gradient(f.config(), f.weights(), tape);
-      f_value = tape.value;
-      f_grad = tape.gradient;
-    }
-    const at::Tensor a = weights_.view({N, 1, 1});
-    const at::Tensor dmu = (mu.detach() - (a * f_grad).sum(0)) / static_cast<double>(B);
-    loss_h = half_sq.detach() - (weights_ * f_value.mean(1)).sum();
+    at::Tensor f_grad, f_value;
+    weighted_potential_gradient(mu_n, f_grad, f_value);
+    const at::Tensor dmu = (mu.detach() - f_grad) / static_cast<double>(B);
+    loss_h = half_sq.detach() - f_value;
     mu.backward(dmu);
   } else {
     const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
@@ -157,19 +284,31 @@ training::StepInfo NeuralBarycenter::step() {
   training::StepInfo info;
   info.step = step_;
   info.total_steps = c.iterations;
-  {
-    torch::NoGradGuard no_grad;
-    const at::Tensor w = weights_;
-    // sum_i a_i W2^2(nu, mu_i) = 2 sum_i a_i [L_g,i - E f_i(mu) + E|mu|^2/2 + E|y_i|^2/2] (eq. 6-7).
-    const at::Tensor cost_i = 2 * (loss_g_i.detach() - f_mu_i.detach() + half_sq.detach() + y_sq);
-    info.losses = {{"loss_g", (w * loss_g_i.detach()).sum().item<double>()},
-                   {"loss_f", (w * (f_mu_i.detach() - f_grad_g_i.detach())).sum().item<double>()},
-                   {"loss_h", loss_h.item<double>()},
-                   {"barycenter_cost", (w * cost_i).sum().item<double>()}};
-  }
+  info.losses = {{"loss_g", reported[0].item<double>()},
+                 {"loss_f", reported[1].item<double>()},
+                 {"loss_h", loss_h.item<double>()},
+                 {"barycenter_cost", reported[2].item<double>()}};
   training::require_finite_losses(info, "training",
                                   "lower the learning rates (--lr-f, --lr-g, --lr-h) or standardise the data");
   return info;
+}
+
+void NeuralBarycenter::weighted_potential_gradient(const at::Tensor& mu_n, at::Tensor& gradient,
+                                                   at::Tensor& value) const {
+  torch::NoGradGuard no_grad;  // f enters the h-step as constants
+  const auto& f = *model_.f;
+  at::Tensor f_value, f_grad;
+  if (nn::cpu::supported(f)) {
+    nn::cpu::value_and_gradient(f, mu_n, f_value, f_grad);
+  } else {
+    nn::IcnnTape tape = nn::icnn_forward(f.config(), f.weights(), mu_n);
+    nn::icnn_backward_gradient(f.config(), f.weights(), tape);
+    f_value = tape.value;
+    f_grad = tape.gradient;
+  }
+  const int64_t N = mu_n.size(0);
+  gradient = (weights_.view({N, 1, 1}) * f_grad).sum(0);
+  value = (weights_ * f_value.mean(1)).sum();
 }
 
 NeuralBarycenter::InnerLosses NeuralBarycenter::update_potentials_autograd(const at::Tensor& y,
@@ -274,18 +413,28 @@ training::TrainingSummary NeuralBarycenter::train(const std::vector<training::Tr
 }
 
 void NeuralBarycenter::save_checkpoint(const std::string& path) const {
-  std::vector<io::ArchiveWriter> parts = {{"f", [&](auto& a) { model_.f->save(a); }},
-                                          {"g", [&](auto& a) { model_.g->save(a); }},
+  // One layout whatever the number of processes: a marginal-parallel run
+  // writes the assembled state from rank 0 (h and its Adam are replicated).
+  if (full_) {
+    assemble(/*with_optimisers=*/true);
+    if (group_->rank() != 0) return;
+  }
+  const NeuralBarycenterModel& m = full_ ? *full_->model : model_;
+  const nn::FlatAdam& opt_f = full_ ? *full_->opt_f : *opt_f_;
+  const nn::FlatAdam& opt_g = full_ ? *full_->opt_g : *opt_g_;
+  std::vector<io::ArchiveWriter> parts = {{"f", [&](auto& a) { m.f->save(a); }},
+                                          {"g", [&](auto& a) { m.g->save(a); }},
                                           {"h", [&](auto& a) { model_.h->save(a); }},
-                                          {"opt_f", [&](auto& a) { opt_f_->save(a); }},
-                                          {"opt_g", [&](auto& a) { opt_g_->save(a); }},
+                                          {"opt_f", [&](auto& a) { opt_f.save(a); }},
+                                          {"opt_g", [&](auto& a) { opt_g.save(a); }},
                                           {"opt_h", [&](auto& a) { opt_h_->save(a); }}};
   if (averaged_) {
-    parts.push_back({"averaged_f", [&](auto& a) { averaged_->f->save(a); }});
-    parts.push_back({"averaged_g", [&](auto& a) { averaged_->g->save(a); }});
+    const NeuralBarycenterModel& av = full_ ? *full_->averaged : *averaged_;
+    parts.push_back({"averaged_f", [&](auto& a) { av.f->save(a); }});
+    parts.push_back({"averaged_g", [&](auto& a) { av.g->save(a); }});
     parts.push_back({"averaged_h", [&](auto& a) { averaged_->h->save(a); }});
   }
-  nlohmann::json meta = model_.metadata();
+  nlohmann::json meta = m.metadata();
   meta["step"] = step_;
   meta["elapsed_seconds"] = elapsed_before_;
   meta["history"] = model_.history();
@@ -293,24 +442,46 @@ void NeuralBarycenter::save_checkpoint(const std::string& path) const {
 }
 
 void NeuralBarycenter::load_checkpoint(const std::string& path) {
-  std::vector<io::ArchiveReader> parts = {{"f", [&](auto& a) { model_.f->load(a); }},
-                                          {"g", [&](auto& a) { model_.g->load(a); }},
+  // Marginal-parallel: every rank reads rank 0's checkpoint into the full
+  // state, then keeps its own rows.
+  std::unique_ptr<distributed::FilesFromRoot> files;
+  if (full_) files = std::make_unique<distributed::FilesFromRoot>(*group_, std::vector<std::string>{path, path + ".json"});
+  const std::string& source = files ? files->path(0) : path;
+  NeuralBarycenterModel& m = full_ ? *full_->model : model_;
+  nn::FlatAdam& opt_f = full_ ? *full_->opt_f : *opt_f_;
+  nn::FlatAdam& opt_g = full_ ? *full_->opt_g : *opt_g_;
+  std::vector<io::ArchiveReader> parts = {{"f", [&](auto& a) { m.f->load(a); }},
+                                          {"g", [&](auto& a) { m.g->load(a); }},
                                           {"h", [&](auto& a) { model_.h->load(a); }},
-                                          {"opt_f", [&](auto& a) { opt_f_->load(a); }},
-                                          {"opt_g", [&](auto& a) { opt_g_->load(a); }},
+                                          {"opt_f", [&](auto& a) { opt_f.load(a); }},
+                                          {"opt_g", [&](auto& a) { opt_g.load(a); }},
                                           {"opt_h", [&](auto& a) { opt_h_->load(a); }}};
-  if (averaged_) {
-    parts.push_back({"averaged_f", [&](auto& a) { averaged_->f->load(a); }});
-    parts.push_back({"averaged_g", [&](auto& a) { averaged_->g->load(a); }});
+  NeuralBarycenterModel* av = averaged_ ? (full_ ? full_->averaged.get() : averaged_.get()) : nullptr;
+  if (av != nullptr) {
+    parts.push_back({"averaged_f", [&](auto& a) { av->f->load(a); }});
+    parts.push_back({"averaged_g", [&](auto& a) { av->g->load(a); }});
     parts.push_back({"averaged_h", [&](auto& a) { averaged_->h->load(a); }});
   }
-  const nlohmann::json meta = io::load_checkpoint(path, parts, model_.metadata(), kModelFormatVersion);
+  nlohmann::json meta;
+  try {
+    meta = io::load_checkpoint(source, parts, m.metadata(), kModelFormatVersion);
+  } catch (const Error& e) {
+    // A copy's temporary path means nothing to the user; name the checkpoint.
+    if (!files || group_->rank() == 0) throw;
+    throw IoError(path + " (rank 0's checkpoint): " + e.what());
+  }
   // Module::load replaced the storages.
-  model_.f->repack();
-  model_.g->repack();
-  if (averaged_) {
-    averaged_->f->repack();
-    averaged_->g->repack();
+  m.f->repack();
+  m.g->repack();
+  if (av != nullptr) {
+    av->f->repack();
+    av->g->repack();
+  }
+  if (full_) {
+    distributed::select_rows(potential_rows(model_, m, opt_f_.get(), opt_g_.get(), &opt_f, &opt_g), owned_);
+    opt_f_->set_steps(opt_f.steps());
+    opt_g_->set_steps(opt_g.steps());
+    if (averaged_) distributed::select_rows(potential_rows(*averaged_, *av, nullptr, nullptr, nullptr, nullptr), owned_);
   }
   step_ = meta.at("step").get<int64_t>();
   elapsed_before_ = meta.value("elapsed_seconds", 0.0);

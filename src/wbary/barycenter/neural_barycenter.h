@@ -18,15 +18,26 @@
 //   barycenter::NeuralBarycenter solver(problem, cfg);
 //   solver.train({&progress});
 //   at::Tensor y = solver.model().sample(1000, /*seed=*/1);
+//
+// Marginal-parallel training (DESIGN.md §7): given a MarginalParallel, each
+// process trains only the f_i, g_i of the marginals it owns, reads only their
+// data, and keeps a replica of h; the h-step all-reduces the a_i-weighted
+// sum of grad f_i(h(Z)) over ranks. Batches and latents are the same pure
+// functions of (seed, marginal, step) as in one process, so a distributed run
+// computes the single-process iterates up to the order of one floating-point
+// sum. Checkpoints and the result are assembled into the single-process
+// layout: a checkpoint resumes with any number of processes (or one).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "wbary/barycenter/barycenter_solver.h"
 #include "wbary/barycenter/neural_barycenter_config.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/barycenter/problem.h"
+#include "wbary/distributed/marginal_partition.h"
 #include "wbary/nn/identity_fit.h"
 #include "wbary/training/training.h"
 
@@ -36,14 +47,27 @@ class Adam;
 namespace wbary::nn {
 class FlatAdam;
 }
+namespace wbary::distributed {
+class ProcessGroup;
+}
 
 namespace wbary::barycenter {
+
+/// How a marginal-parallel run is laid out: the process group and which
+/// rank owns which marginal. `problem.marginals` holds the owned marginals'
+/// samplers and distributed::RemoteMarginal for the others.
+struct MarginalParallel {
+  std::shared_ptr<distributed::ProcessGroup> group;
+  distributed::MarginalPartition partition;
+};
 
 class NeuralBarycenter : public BarycenterSolver {
  public:
   /// Validates the problem and config (InvalidArgument names the field)
   /// and builds fresh networks and optimisers.
-  NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config);
+  /// With `parallel`, construction is collective (every rank of the group).
+  NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config,
+                   std::optional<MarginalParallel> parallel = std::nullopt);
   ~NeuralBarycenter() override;
 
   /// Runs outer iterations until config.iterations or until a callback
@@ -55,24 +79,31 @@ class NeuralBarycenter : public BarycenterSolver {
   training::StepInfo step();
 
   int64_t steps_done() const override { return step_; }
-  /// The networks being trained (the last iterate).
+  /// The networks being trained (the last iterate); in a marginal-parallel
+  /// run, this rank's marginals only (see owned()).
   const NeuralBarycenterModel& model() const { return model_; }
   NeuralBarycenterModel& model() { return model_; }
   const BarycenterProblem& problem() const override { return problem_; }
   std::string describe() const override;
   /// The model that comes out: the averaged networks when config.averaging
-  /// > 0 (with the training history), the last iterate otherwise.
+  /// > 0 (with the training history), the last iterate otherwise. In a
+  /// marginal-parallel run it is assembled from every rank (collective) and
+  /// holds all N marginals.
   NeuralBarycenterModel& result() override;
+  /// The marginals this process trains (0-based; all of them in one process).
+  const std::vector<int64_t>& owned() const { return owned_; }
   nlohmann::json& history() override { return model_.history(); }
   std::unique_ptr<BarycenterModel> take_result() override {
     return std::make_unique<NeuralBarycenterModel>(std::move(result()));
   }
 
   /// Writes the full training state (networks, Adam moments, step, history,
-  /// elapsed time) to `path` atomically.
+  /// elapsed time) to `path` atomically. Marginal-parallel: collective, and
+  /// rank 0 writes every rank's state in the single-process layout.
   void save_checkpoint(const std::string& path) const override;
   /// Restores a checkpoint written by save_checkpoint for the same problem
   /// shape and config; throws IoError / InvalidArgument otherwise.
+  /// Marginal-parallel: collective; rank 0 reads `path` and sends it on.
   void load_checkpoint(const std::string& path) override;
 
  private:
@@ -87,6 +118,12 @@ class NeuralBarycenter : public BarycenterSolver {
   };
   InnerLosses update_potentials_autograd(const at::Tensor& y, const at::Tensor& mu);
   InnerLosses update_potentials_fused(const at::Tensor& y, const at::Tensor& mu);
+  // sum_i a_i grad f_i(mu) over this process's marginals, and sum_i a_i E f_i(mu).
+  void weighted_potential_gradient(const at::Tensor& mu_n, at::Tensor& gradient, at::Tensor& value) const;
+  // Marginal-parallel: the full-size state assembled from every rank (collective).
+  void assemble(bool with_optimisers) const;
+  // The full-size model and optimisers that assemble() fills (marginal-parallel only).
+  struct FullState;
 
   BarycenterProblem problem_;
   NeuralBarycenterModel model_;
@@ -97,6 +134,9 @@ class NeuralBarycenter : public BarycenterSolver {
   int64_t step_ = 0;
   double elapsed_before_ = 0;  // training seconds from runs this one resumed
   nn::IdentityFit pretrain_;   // config.pretrain_iterations > 0
+  std::shared_ptr<distributed::ProcessGroup> group_;  // null in one process
+  std::vector<int64_t> owned_;                        // global index of model_'s marginal k
+  std::unique_ptr<FullState> full_;                   // marginal-parallel only
 };
 
 }  // namespace wbary::barycenter

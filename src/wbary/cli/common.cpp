@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "wbary/data/spec.h"
+#include "wbary/distributed/agreed_stop.h"
 #include "wbary/error.h"
 #include "wbary/version.h"
 
@@ -131,19 +132,32 @@ std::vector<double> as_xy(const at::Tensor& points) {
 }
 
 TrainingCallbacks::TrainingCallbacks(int64_t progress_every, double time_limit, int64_t checkpoint_every,
-                                     std::function<void()> checkpoint)
+                                     std::function<void()> checkpoint, distributed::ProcessGroup* group)
     : progress_(std::cerr, progress_every),
       checkpointer_(checkpoint_every, [checkpoint](const training::StepInfo&) {
         checkpoint();
         return false;
       }) {
   list_.push_back(&progress_);
-  if (time_limit > 0) {
-    limit_ = std::make_unique<training::TimeLimit>(time_limit);
-    list_.push_back(limit_.get());
+  if (time_limit > 0) limit_ = std::make_unique<training::TimeLimit>(time_limit);
+  if (group != nullptr) {
+    std::vector<training::TrainingCallback*> limits;
+    if (limit_) limits.push_back(limit_.get());
+    agreed_ = std::make_unique<distributed::AgreedStop>(*group, limits, std::vector<training::TrainingCallback*>{&ctrl_c_});
+    list_.push_back(agreed_.get());
+  } else {
+    if (limit_) list_.push_back(limit_.get());
+    list_.push_back(&ctrl_c_);
   }
-  list_.push_back(&ctrl_c_);
+  // After the stop decision: a checkpoint is collective in a distributed run,
+  // and every rank reaches it at the same steps.
   list_.push_back(&checkpointer_);
+}
+
+TrainingCallbacks::~TrainingCallbacks() = default;
+
+bool TrainingCallbacks::interrupted_anywhere() const {
+  return interrupted() || (agreed_ && agreed_->interrupted());
 }
 
 }  // namespace wbary::cli

@@ -14,6 +14,11 @@
 #include "wbary/barycenter/problem.h"
 #include "wbary/training/training.h"
 
+namespace wbary::distributed {
+class AgreedStop;
+class ProcessGroup;
+}  // namespace wbary::distributed
+
 namespace wbary::cli {
 
 void register_fit(CLI::App& app);
@@ -59,19 +64,25 @@ std::vector<double> as_xy(const at::Tensor& points);
 /// The callbacks every `... fit` verb trains with: a progress line every
 /// `progress_every` steps (0 = none), an optional time limit (seconds > 0),
 /// Ctrl-C / SIGTERM, and `checkpoint()` every `checkpoint_every` steps.
+/// With a process group the time limit and Ctrl-C are agreed on by every
+/// rank (distributed::AgreedStop), so that all stop after the same step.
 class TrainingCallbacks {
  public:
   TrainingCallbacks(int64_t progress_every, double time_limit, int64_t checkpoint_every,
-                    std::function<void()> checkpoint);
+                    std::function<void()> checkpoint, distributed::ProcessGroup* group = nullptr);
+  ~TrainingCallbacks();
   const std::vector<training::TrainingCallback*>& list() const { return list_; }
-  /// Whether Ctrl-C / SIGTERM stopped training.
+  /// Whether Ctrl-C / SIGTERM stopped training (in this process).
   static bool interrupted() { return training::CancelOnSignal::requested(); }
+  /// Whether Ctrl-C / SIGTERM stopped training here or, with a process group, on any rank.
+  bool interrupted_anywhere() const;
 
  private:
   training::ProgressPrinter progress_;
   std::unique_ptr<training::TimeLimit> limit_;
   training::CancelOnSignal ctrl_c_;
   training::EveryKSteps checkpointer_;
+  std::unique_ptr<distributed::AgreedStop> agreed_;
   std::vector<training::TrainingCallback*> list_;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "wbary/barycenter/methods.h"
@@ -16,6 +17,8 @@
 #include "wbary/cli/evaluation.h"
 #include "wbary/data/empirical.h"
 #include "wbary/data/spec.h"
+#include "wbary/distributed/marginal_partition.h"
+#include "wbary/distributed/process_group.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
 
@@ -38,12 +41,17 @@ struct FitOptions {
   int64_t progress_every = 100;
   int64_t samples = 2000;
   bool quiet = false;
+  bool distributed = false;
+  std::string owners;
   std::shared_ptr<ConfigFlags> flags;
 };
 
-void write_outputs(const FitOptions& o, barycenter::BarycenterSolver& solver, const training::TrainingSummary& s,
+// `problem` is what evaluation and the picture read the marginals from; null
+// when they are not all readable here (a distributed run's files on other
+// machines).
+void write_outputs(const FitOptions& o, const barycenter::BarycenterModel& model,
+                   const barycenter::BarycenterProblem* problem, const training::TrainingSummary& s,
                    bool interrupted, double setup_seconds) {
-  const auto& model = solver.result();
   model.save(o.out);
   const at::Tensor samples = model.sample(o.samples, model.seed() + 1);
   data::write_points(o.out + "/samples.npy", samples);
@@ -56,17 +64,20 @@ void write_outputs(const FitOptions& o, barycenter::BarycenterSolver& solver, co
   report["final"] = nlohmann::json::object();
   for (const auto& [name, value] : s.last.losses) report["final"][name] = value;
   const nlohmann::json evaluation =
-      evaluate_model(model, solver.problem(), o.eval_samples, model.seed() + 2, o.eval_exact_samples);
+      problem ? evaluate_model(model, *problem, o.eval_samples, model.seed() + 2, o.eval_exact_samples)
+              : nlohmann::json::object();
   if (!evaluation.empty()) report["evaluation"] = evaluation;
+  if (!problem) report["evaluation_skipped"] = "the marginals' data lives on other ranks";
   report["outputs"] = {{"model", o.out + "/model.pt"}, {"samples", o.out + "/samples.npy"}};
-  if (model.dim() == 2) {
-    plot_2d(model, solver.problem(), o.out + "/plot.png", o.samples);
+  const bool plot = model.dim() == 2 && problem;
+  if (plot) {
+    plot_2d(model, *problem, o.out + "/plot.png", o.samples);
     report["outputs"]["plot"] = o.out + "/plot.png";
   }
   io::write_text_atomically(o.out + "/report.json", report.dump(2));
   if (!o.quiet) {
     std::cerr << "wrote " << o.out << "/{model.pt, model.json, samples.npy, report.json"
-              << (model.dim() == 2 ? ", plot.png" : "") << "}\n";
+              << (plot ? ", plot.png" : "") << "}\n";
     if (!evaluation.empty()) std::cerr << "evaluation: " << evaluation_summary(evaluation) << "\n";
   }
 }
@@ -78,6 +89,94 @@ int automatic_threads(const barycenter::NeuralBarycenterConfig& config, int64_t 
   const auto c = barycenter::resolved(config, dim);
   const int64_t work = c.batch_size * c.potential.width * (c.potential.width + dim);
   return work < 500000 ? 1 : 0;
+}
+
+// A marginal-parallel run (DESIGN.md §7): the process group from the
+// environment, who owns which marginal, and a problem in which this rank has
+// opened only its own marginals.
+struct DistributedSetup {
+  std::shared_ptr<distributed::ProcessGroup> group;
+  std::optional<distributed::MarginalPartition> partition;
+  barycenter::BarycenterProblem problem;
+  // Rank 0's full problem for evaluation and the picture, when every remote
+  // marginal is a synthetic spec it can rebuild; empty otherwise.
+  std::optional<barycenter::BarycenterProblem> readable;
+};
+
+DistributedSetup connect_distributed(const FitOptions& o) {
+  const auto env = distributed::ProcessGroupOptions::from_environment();
+  if (!env) {
+    throw InvalidArgument("--distributed: WORLD_SIZE is not set; launch every rank with RANK, WORLD_SIZE, "
+                          "MASTER_ADDR and MASTER_PORT set (torchrun --no_python --nproc_per_node K wbary fit ..., "
+                          "srun, or by hand)");
+  }
+  DistributedSetup d;
+  d.group = distributed::ProcessGroup::connect(*env);
+  const int64_t count = static_cast<int64_t>(o.marginals.size());
+  std::vector<int> owners;
+  if (!o.owners.empty()) {
+    for (const double x : parse_number_list(o.owners, "--owners")) {
+      if (x != static_cast<int>(x)) throw InvalidArgument("--owners: got " + std::to_string(x) + ", expected a rank");
+      owners.push_back(static_cast<int>(x));
+    }
+    if (static_cast<int64_t>(owners.size()) != count) {
+      throw InvalidArgument("--owners: got " + std::to_string(owners.size()) + " ranks for " + std::to_string(count) +
+                            " marginals, expected one rank per --marginal");
+    }
+  }
+  d.partition = owners.empty() ? distributed::MarginalPartition::round_robin(count, env->world_size, env->rank)
+                               : distributed::MarginalPartition::explicit_owners(owners, env->world_size, env->rank);
+  // Open the owned marginals; then agree on success and on the dimension, so
+  // that one rank's missing file stops every rank with a message instead of
+  // leaving them waiting in a collective.
+  std::vector<std::shared_ptr<const data::Sampler>> local(o.marginals.size());
+  std::string failure;
+  int64_t dim = 0;
+  try {
+    for (const int64_t i : d.partition->owned()) {
+      local[static_cast<size_t>(i)] = data::make_sampler(o.marginals[static_cast<size_t>(i)]);
+      const int64_t di = local[static_cast<size_t>(i)]->dim();
+      if (dim != 0 && di != dim) {
+        throw InvalidArgument("marginal " + std::to_string(i + 1) + " (" + o.marginals[static_cast<size_t>(i)] +
+                              "): dimension " + std::to_string(di) + ", expected " + std::to_string(dim));
+      }
+      dim = di;
+    }
+  } catch (const Error& e) {
+    failure = e.what();
+  }
+  at::Tensor agreed = at::tensor(std::vector<double>{failure.empty() ? 0.0 : env->rank + 1.0, static_cast<double>(dim),
+                                                     -static_cast<double>(dim)});
+  d.group->all_reduce_max(agreed);
+  if (!failure.empty()) throw InvalidArgument(failure);
+  if (agreed[0].item<double>() > 0) {
+    throw Error("rank " + std::to_string(static_cast<int>(agreed[0].item<double>()) - 1) +
+                " could not open its marginals (its own error message says why)");
+  }
+  if (agreed[1].item<double>() != -agreed[2].item<double>()) {
+    throw InvalidArgument("the marginals' dimensions differ between ranks: from " +
+                          std::to_string(static_cast<int64_t>(-agreed[2].item<double>())) + " to " +
+                          std::to_string(static_cast<int64_t>(agreed[1].item<double>())) + ", expected one dimension");
+  }
+  dim = static_cast<int64_t>(agreed[1].item<double>());
+  bool readable = true;
+  for (int64_t i = 0; i < count; ++i) {
+    const std::string& spec = o.marginals[static_cast<size_t>(i)];
+    if (d.partition->owns(i)) {
+      d.problem.specs.push_back(canonical_spec(spec));
+      d.problem.marginals.push_back(local[static_cast<size_t>(i)]);
+    } else {
+      // Another machine's path: kept as written, it is not ours to resolve.
+      d.problem.specs.push_back(spec);
+      d.problem.marginals.push_back(std::make_shared<distributed::RemoteMarginal>(dim, d.partition->owner(i), spec));
+      readable = readable && spec.find(':') != std::string::npos && spec.find("path=") == std::string::npos &&
+                 spec.find("json=") == std::string::npos;
+    }
+  }
+  if (!o.weights.empty()) d.problem.weights = parse_number_list(o.weights, "--weights");
+  d.problem.validate();
+  if (readable && d.group->rank() == 0) d.readable = make_problem(o.marginals, o.weights);
+  return d;
 }
 
 void run_fit(FitOptions& o) {
@@ -101,29 +200,48 @@ void run_fit(FitOptions& o) {
   if (o.time_limit > 0 && config.find("pretrain_seconds") && config.find("pretrain_seconds")->get() == 0.0) {
     config.set_text("pretrain_seconds", std::to_string(o.time_limit));
   }
-  barycenter::BarycenterProblem problem = make_problem(o.marginals, o.weights);
+  const auto environment = distributed::ProcessGroupOptions::from_environment();
+  const bool distributed = o.distributed || (environment && environment->world_size > 1);
+  if (distributed && method.name != "nwb") {
+    throw InvalidArgument("--distributed: marginal-parallel training is implemented for --method nwb; got --method " +
+                          method.name);
+  }
+  if (!distributed && !o.owners.empty()) throw InvalidArgument("--owners needs a distributed run (--distributed)");
+  DistributedSetup parallel;
+  if (distributed) parallel = connect_distributed(o);
+  const bool rank0 = !parallel.group || parallel.group->rank() == 0;
+  const bool quiet = o.quiet || !rank0;
+  barycenter::BarycenterProblem problem = distributed ? parallel.problem : make_problem(o.marginals, o.weights);
   if (o.threads == 0 && method.name == "nwb") {
     barycenter::NeuralBarycenterConfig nwb;
     barycenter::update_from_json(nwb, config.to_json());
     set_threads(automatic_threads(nwb, problem.dim()));
   }
   std::error_code ec;
-  std::filesystem::create_directories(o.out, ec);
+  if (rank0) std::filesystem::create_directories(o.out, ec);
   if (ec) throw IoError(o.out + ": cannot create output directory: " + ec.message());
   // --time-limit covers the solver's set-up too (CWB's pre-training to the
   // identity, CRWB's reference box), so that methods compared at equal
   // budgets get equal wall-clock time.
   const auto setup_start = std::chrono::steady_clock::now();
-  const std::unique_ptr<barycenter::BarycenterSolver> solver_ptr = method.make_solver(std::move(problem), config.to_json());
+  std::unique_ptr<barycenter::BarycenterSolver> solver_ptr;
+  if (distributed) {
+    barycenter::NeuralBarycenterConfig nwb;
+    barycenter::update_from_json(nwb, config.to_json());
+    solver_ptr = std::make_unique<barycenter::NeuralBarycenter>(
+        std::move(problem), nwb, barycenter::MarginalParallel{parallel.group, *parallel.partition});
+  } else {
+    solver_ptr = method.make_solver(std::move(problem), config.to_json());
+  }
   const double setup_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
   barycenter::BarycenterSolver& solver = *solver_ptr;
   const std::string checkpoint = o.out + "/checkpoint.pt";
   if (o.resume) {
     solver.load_checkpoint(checkpoint);
-    if (!o.quiet) std::cerr << "resumed from " << checkpoint << " at step " << solver.steps_done() << "\n";
+    if (!quiet) std::cerr << "resumed from " << checkpoint << " at step " << solver.steps_done() << "\n";
   }
-  if (!o.quiet) {
+  if (!quiet) {
     std::cerr << version_banner() << "\n";
     std::cerr << solver.describe() << "\n";
     std::cerr << solver.problem().size() << " marginals in R^" << solver.problem().dim() << ":\n";
@@ -131,31 +249,43 @@ void run_fit(FitOptions& o) {
       std::cerr << "  marginal " << i + 1 << " (a = " << solver.problem().weights[i]
                 << "): " << solver.problem().marginals[i]->describe() << "\n";
     }
+    if (parallel.partition) std::cerr << "marginals per rank: " << parallel.partition->describe() << "\n";
   }
+  // What evaluation and the picture read the marginals from.
+  const barycenter::BarycenterProblem* readable =
+      !distributed ? &solver.problem() : (parallel.readable ? &*parallel.readable : nullptr);
 
   const double time_limit = o.time_limit > 0 ? std::max(1e-3, o.time_limit - setup_seconds) : 0;
-  TrainingCallbacks standard(o.quiet ? 0 : o.progress_every, time_limit, o.checkpoint_every,
-                             [&] { solver.save_checkpoint(checkpoint); });
+  TrainingCallbacks standard(quiet ? 0 : o.progress_every, time_limit, o.checkpoint_every,
+                             [&] { solver.save_checkpoint(checkpoint); }, parallel.group.get());
   std::vector<training::TrainingCallback*> callbacks = standard.list();
   training::EveryKSteps evaluator(o.eval_every, [&](const training::StepInfo& info) {
-    nlohmann::json e =
-        evaluate_model(solver.result(), solver.problem(), o.eval_samples, info.step, o.eval_exact_samples);
+    const auto& model = solver.result();  // collective in a distributed run: every rank calls it
+    if (!readable) return false;
+    nlohmann::json e = evaluate_model(model, *readable, o.eval_samples, info.step, o.eval_exact_samples);
     if (e.empty()) return false;
     e["step"] = info.step;
     e["elapsed_seconds"] = info.elapsed_seconds;
     solver.history().push_back(e);
-    if (!o.quiet) std::cerr << "eval " << e.dump() << "\n";
+    if (!quiet) std::cerr << "eval " << e.dump() << "\n";
     return false;
   });
   callbacks.push_back(&evaluator);
 
   const training::TrainingSummary summary = solver.train(callbacks);
   solver.save_checkpoint(checkpoint);
-  const bool interrupted = TrainingCallbacks::interrupted();
-  write_outputs(o, solver, summary, interrupted, setup_seconds);
+  const bool interrupted = standard.interrupted_anywhere();
+  const auto& model = solver.result();
+  if (rank0) {
+    FitOptions shown = o;
+    shown.quiet = quiet;
+    write_outputs(shown, model, readable, summary, interrupted, setup_seconds);
+  }
   if (interrupted) {
-    std::cerr << "interrupted at step " << summary.steps << "; checkpoint written to " << checkpoint
-              << " (continue with the same command and --resume)\n";
+    if (rank0) {
+      std::cerr << "interrupted at step " << summary.steps << "; checkpoint written to " << checkpoint
+                << " (continue with the same command and --resume)\n";
+    }
     std::exit(130);
   }
 }
@@ -177,7 +307,8 @@ void register_fit(CLI::App& app) {
               "  wbary fit --method cwb --marginal a.npy --marginal b.npy --time-limit 120 --out cwb/\n"
               "  wbary fit --method crwb --dump-config\n"
               "  wbary fit --all-weights --marginal ring --marginal square --marginal cross --out all/\n"
-              "  wbary sample --model all/ --weights 0.2,0.3,0.5 --n 5000 --out w.npy\n");
+              "  wbary sample --model all/ --weights 0.2,0.3,0.5 --n 5000 --out w.npy\n"
+              "  torchrun --no_python --nproc_per_node 3 wbary fit -m a.npy -m b.npy -m c.npy --out run/\n");
   cmd->add_option("--method", o->method, "the barycenter method: " + barycenter::method_names())
       ->capture_default_str();
   cmd->add_flag("--all-weights", o->all_weights,
@@ -199,6 +330,13 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--progress-every", o->progress_every, "progress line every k steps")->capture_default_str();
   cmd->add_option("--samples", o->samples, "barycenter samples written to OUT/samples.npy")->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no progress output");
+  cmd->add_flag("--distributed", o->distributed,
+                "marginal-parallel training over torch.distributed's environment (RANK, WORLD_SIZE, MASTER_ADDR, "
+                "MASTER_PORT; Gloo): each rank opens and trains only its own marginals; automatic when "
+                "WORLD_SIZE > 1 (e.g. torchrun --no_python --nproc_per_node 3 wbary fit ...)");
+  cmd->add_option("--owners", o->owners,
+                  "distributed: the rank that owns each marginal, e.g. 0,0,1 (default: marginal i on rank i mod "
+                  "WORLD_SIZE)");
   for (const auto& m : barycenter::methods()) o->flags->add_method(m.name, m.default_config());
   cmd->callback([o] { run_fit(*o); });
 }

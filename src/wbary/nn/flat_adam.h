@@ -41,6 +41,11 @@ class FlatAdam {
   void set_lr(double lr) { options_.lr = lr; }
   double lr() const { return options_.lr; }
   int64_t steps() const { return step_; }
+  /// The moment estimates m and v (laid out as the parameters), for moving
+  /// an optimiser's state between processes.
+  const at::Tensor& first_moment() const { return exp_avg_; }
+  const at::Tensor& second_moment() const { return exp_avg_sq_; }
+  void set_steps(int64_t steps) { step_ = steps; }
 
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);

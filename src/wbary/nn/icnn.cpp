@@ -88,6 +88,20 @@ void IcnnPotential::repack() {
   }
 }
 
+std::vector<at::Tensor> IcnnPotential::parameter_views(const at::Tensor& flat) const {
+  if (flat.numel() != flat_.numel()) {
+    throw InvalidArgument("ICNN parameter views: got " + std::to_string(flat.numel()) + " values, expected " +
+                          std::to_string(flat_.numel()));
+  }
+  std::vector<at::Tensor> views;
+  int64_t offset = 0;
+  for (const auto& p : parameters()) {
+    views.push_back(flat.narrow(0, offset, p.numel()).view(p.sizes()));
+    offset += p.numel();
+  }
+  return views;
+}
+
 void IcnnPotential::gather_gradients() {
   torch::NoGradGuard no_grad;
   int64_t offset = 0;

@@ -131,6 +131,10 @@ class IcnnPotential : public torch::nn::Module {
   /// Every parameter, concatenated in registration order.
   const at::Tensor& flat_parameters() const { return flat_; }
   const at::Tensor& flat_gradients() const { return flat_grad_; }
+  /// Views of `flat` (laid out as flat_parameters(): an optimiser's moments,
+  /// a gradient) with each parameter's shape, in registration order; row k
+  /// of every view belongs to network k.
+  std::vector<at::Tensor> parameter_views(const at::Tensor& flat) const;
 
   /// Copies the autograd gradients (.grad()) into flat_gradients(); zero
   /// where a parameter has none.
