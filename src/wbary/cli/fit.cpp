@@ -306,7 +306,7 @@ void register_fit(CLI::App& app) {
               "            --marginal gaussian:dim=16,seed=3 --eval-every 500 --out g16/\n"
               "  wbary fit --method cwb --marginal a.npy --marginal b.npy --time-limit 120 --out cwb/\n"
               "  wbary fit --method crwb --dump-config\n"
-              "  wbary fit --all-weights --marginal ring --marginal square --marginal cross --out all/\n"
+              "  wbary fit --all-weights --marginal ring --marginal square:side=1.6 --marginal disc:r=0.5 --out all/\n"
               "  wbary sample --model all/ --weights 0.2,0.3,0.5 --n 5000 --out w.npy\n"
               "  torchrun --no_python --nproc_per_node 3 wbary fit -m a.npy -m b.npy -m c.npy --out run/\n");
   cmd->add_option("--method", o->method, "the barycenter method: " + barycenter::method_names())
