@@ -19,7 +19,7 @@
 //   solver.train({&progress});
 //   at::Tensor y = solver.model().sample(1000, /*seed=*/1);
 //
-// Marginal-parallel training (DESIGN.md §7): given a MarginalParallel, each
+// Marginal-parallel training (DESIGN.md §4): given a MarginalParallel, each
 // process trains only the f_i, g_i of the marginals it owns, reads only their
 // data, and keeps a replica of h; the h-step all-reduces the a_i-weighted
 // sum of grad f_i(h(Z)) over ranks. Batches and latents are the same pure

@@ -91,7 +91,7 @@ int automatic_threads(const barycenter::NeuralBarycenterConfig& config, int64_t 
   return work < 500000 ? 1 : 0;
 }
 
-// A marginal-parallel run (DESIGN.md §7): the process group from the
+// A marginal-parallel run (DESIGN.md §4): the process group from the
 // environment, who owns which marginal, and a problem in which this rank has
 // opened only its own marginals.
 struct DistributedSetup {

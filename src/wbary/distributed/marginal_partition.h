@@ -1,7 +1,7 @@
 // File: wbary/distributed/marginal_partition.h
 //
 // Which process trains which marginal in a marginal-parallel barycenter
-// (DESIGN.md §7): marginal i is owned by exactly one rank, which alone reads
+// (DESIGN.md §4): marginal i is owned by exactly one rank, which alone reads
 // its data and trains its potentials f_i, g_i. By default rank r owns the
 // marginals i with i mod WORLD_SIZE = r, so that one command line (the same
 // --marginal list on every rank) serves the whole cluster; an explicit owner

@@ -15,7 +15,7 @@
 //
 // Collectives run on the CPU through Gloo (Debian's LibTorch has no NCCL);
 // CUDA tensors are staged through host memory. What wbary exchanges per
-// outer iteration is a few kilobytes (DESIGN.md §7), so the staging copy is
+// outer iteration is a few kilobytes (README, "Training on several machines"), so the staging copy is
 // not what limits a run.
 //
 // Every call is collective: all ranks make the same calls in the same order.
