@@ -77,6 +77,11 @@ d=$(max_diff single/samples.npy tr/samples.npy); close "$d" 1e-6 || fail "torchr
 "$WBARY" push --model tr -i 3 --in x3.npy --out p3.npy
 "$WBARY" push --model single -i 3 --in x3.npy --out q3.npy
 d=$(max_diff p3.npy q3.npy); close "$d" 1e-6 || fail "push of marginal 3 (trained on rank 2) differs by $d"
+python_dir="$(dirname "$WBARY")/python"
+if [ -d "$python_dir" ]; then
+  PYTHONPATH="$python_dir" $PY -c "import sys, wbary, numpy as np; m = wbary.load_model(sys.argv[1]); assert m.count == 3 and np.load(sys.argv[2]).shape == (20, 4); assert np.allclose(m.push(2, np.load(sys.argv[2])), np.load(sys.argv[3]), atol=1e-6)" tr x3.npy p3.npy \
+    || fail "the distributed model does not load in Python"
+fi
 echo "   samples and push_3 vs one process: max |diff| $d"
 
 echo "== resume: 20 steps on 2 ranks, the rest on 3 ranks"

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "wbary/barycenter/methods.h"
@@ -207,6 +208,10 @@ void run_fit(FitOptions& o) {
                           method.name);
   }
   if (!distributed && !o.owners.empty()) throw InvalidArgument("--owners needs a distributed run (--distributed)");
+  // --device cuda in a distributed run: each rank its own GPU, cuda:LOCAL_RANK (torchrun's convention).
+  if (distributed && environment && config.find("device") && config.find("device")->get() == "cuda") {
+    config.set_text("device", "cuda:" + std::to_string(environment->local_rank));
+  }
   DistributedSetup parallel;
   if (distributed) parallel = connect_distributed(o);
   const bool rank0 = !parallel.group || parallel.group->rank() == 0;
@@ -215,7 +220,13 @@ void run_fit(FitOptions& o) {
   if (o.threads == 0 && method.name == "nwb") {
     barycenter::NeuralBarycenterConfig nwb;
     barycenter::update_from_json(nwb, config.to_json());
-    set_threads(automatic_threads(nwb, problem.dim()));
+    int threads = automatic_threads(nwb, problem.dim());
+    // Ranks on one machine share its cores (torchrun sets LOCAL_WORLD_SIZE).
+    if (threads == 0 && distributed) {
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      threads = std::max(1, cores / std::max(1, environment ? environment->local_world_size : 1));
+    }
+    set_threads(threads);
   }
   std::error_code ec;
   if (rank0) std::filesystem::create_directories(o.out, ec);

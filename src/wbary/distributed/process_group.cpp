@@ -67,6 +67,9 @@ std::optional<ProcessGroupOptions> ProcessGroupOptions::from_environment() {
     if (o.master_port > 65535) throw InvalidArgument("environment variable MASTER_PORT=" + *port + ": expected <= 65535");
   }
   if (const auto local = environment("LOCAL_RANK")) o.local_rank = integer_variable("LOCAL_RANK", *local, 0);
+  if (const auto local = environment("LOCAL_WORLD_SIZE")) {
+    o.local_world_size = integer_variable("LOCAL_WORLD_SIZE", *local, 1);
+  }
   o.agent_store = environment("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
   if (const auto restarts = environment("TORCHELASTIC_RESTART_COUNT")) {
     o.restart_count = integer_variable("TORCHELASTIC_RESTART_COUNT", *restarts, 0);

@@ -8,6 +8,7 @@
 //   RANK, WORLD_SIZE            this process and the number of processes
 //   MASTER_ADDR, MASTER_PORT    where rank 0 serves the TCPStore
 //   LOCAL_RANK                  the GPU this process uses with --device cuda
+//   LOCAL_WORLD_SIZE            ranks on this machine (automatic --threads divides the cores)
 //   TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT
 //                               set by torchrun: its agent already serves
 //                               the store, so every rank joins as a client
@@ -41,6 +42,7 @@ struct ProcessGroupOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;  // torch.distributed's default
   int local_rank = 0;
+  int local_world_size = 1;  // LOCAL_WORLD_SIZE: ranks on this machine (they share its cores)
   // Join torchrun's agent store as a client (TORCHELASTIC_USE_AGENT_STORE=True).
   bool agent_store = false;
   int restart_count = 0;  // TORCHELASTIC_RESTART_COUNT: the store prefix of this attempt
