@@ -99,13 +99,72 @@ nlohmann::json to_json(const py::object& o) {
   return nlohmann::json::parse(py::module_::import("json").attr("dumps")(o).cast<std::string>());
 }
 
-// A marginal given as a point cloud [n, d] or as a spec string.
+// A marginal known only through a Python function draw(n, seed) -> [n, d]
+// (an MCMC chain, a simulator, another model's sampler): the NWB paper's
+// setting, "it only requires samples from the marginal distributions" (§1).
+// Training batch `step` of stream `stream` asks for draw(n, derive_seed(seed,
+// stream, step)), so runs stay reproducible when the function honours its
+// seed. The GIL is taken only around the call; an exception raised inside it
+// stops training and reaches the caller unchanged.
+class PythonSampler : public wbary::data::Sampler {
+ public:
+  explicit PythonSampler(py::object draw) : draw_(std::move(draw)) {
+    name_ = py::hasattr(draw_, "__qualname__") ? draw_.attr("__qualname__").cast<std::string>()
+                                               : py::repr(draw_).cast<std::string>();
+    dim_ = call(2, 0).size(1);  // one small call tells the dimension
+  }
+  ~PythonSampler() override {
+    py::gil_scoped_acquire gil;
+    draw_ = py::object();
+  }
+  int64_t dim() const override { return dim_; }
+  at::Tensor sample(int64_t n, at::Generator& gen) const override {
+    const int64_t seed = at::randint(0, int64_t{1} << 62, {1}, gen, at::TensorOptions().dtype(at::kLong)).item<int64_t>();
+    return call(n, static_cast<uint64_t>(seed));
+  }
+  at::Tensor batch(uint64_t seed, uint64_t stream, int64_t step, int64_t n) const override {
+    return call(n, wbary::data::derive_seed(seed, stream, static_cast<uint64_t>(step)));
+  }
+  std::string describe() const override { return "Python callable " + name_; }
+
+ private:
+  at::Tensor call(int64_t n, uint64_t seed) const {
+    py::gil_scoped_acquire gil;
+    const py::object out = draw_(n, seed);
+    const std::string what = "marginal " + name_ + "(n=" + std::to_string(n) + ", seed)";
+    Array a;
+    try {
+      a = out.cast<Array>();
+    } catch (const std::exception& e) {  // py::cast_error, or NumPy's own ValueError / TypeError
+      throw wbary::InvalidArgument(what + " returned a " + py::str(py::type::of(out)).cast<std::string>() +
+                                   ", expected an array [n, d] of numbers (" + e.what() + ")");
+    }
+    const int64_t d = dim_ > 0 ? dim_ : (a.ndim() == 2 ? a.shape(1) : 0);
+    if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != d || d < 1) {
+      std::string shape;
+      for (py::ssize_t k = 0; k < a.ndim(); ++k) shape += (k ? ", " : "") + std::to_string(a.shape(k));
+      throw wbary::InvalidArgument(what + " returned shape [" + shape + "], expected [" + std::to_string(n) + ", " +
+                                   (d > 0 ? std::to_string(d) : std::string("d")) + "]");
+    }
+    at::Tensor t = to_tensor(a, "marginal", 2);
+    if (!at::isfinite(t).all().item<bool>()) throw wbary::InvalidArgument(what + " returned NaN or Inf values");
+    return t;
+  }
+
+  py::object draw_;
+  std::string name_;
+  int64_t dim_ = 0;
+};
+
+// A marginal given as a point cloud [n, d], a spec string, or a callable
+// draw(n, seed) -> [n, d].
 std::shared_ptr<const wbary::data::Sampler> to_sampler(const py::object& o, std::string& spec) {
   if (py::isinstance<py::str>(o)) {
     spec = o.cast<std::string>();
     return wbary::data::make_sampler(spec);
   }
   spec.clear();
+  if (PyCallable_Check(o.ptr()) != 0) return std::make_shared<PythonSampler>(o);
   return std::make_shared<wbary::data::EmpiricalSampler>(to_tensor(o.cast<Array>(), "marginals", 2),
                                                          "a NumPy array from Python");
 }
@@ -437,8 +496,9 @@ PYBIND11_MODULE(wbary, m) {
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
       py::arg("progress_every") = 0, py::arg("method") = "nwb", py::arg("all_weights") = false,
-      "Trains a continuous Wasserstein barycenter of marginals given as point clouds [n, d] or specs\n"
-      "('gaussian:dim=16,seed=3', see `wbary fit --help`). method: 'nwb' (Fan et al. 2021, Algorithm 1; default),\n"
+      "Trains a continuous Wasserstein barycenter of marginals given as point clouds [n, d], specs\n"
+      "('gaussian:dim=16,seed=3', see `wbary fit --help`) or callables draw(n, seed) -> array [n, d], called for\n"
+      "every batch with the GIL taken only around the call (an exception inside stops training and is raised). method: 'nwb' (Fan et al. 2021, Algorithm 1; default),\n"
       "'cwb' (Korotin et al. 2021), 'crwb' (Li et al. 2020) or 'nwb-all' (= all_weights=True: NWB-II, one model\n"
       "for every weight vector; then model.sample(n, weights=[...])). config: a dict of `wbary fit --method M\n"
       "--dump-config` keys (e.g. {'iterations': 2000}); defaults are the papers'. Returns a BarycenterModel\n"
@@ -482,7 +542,7 @@ PYBIND11_MODULE(wbary, m) {
       },
       py::arg("source"), py::arg("target"), py::arg("config") = py::none(), py::arg("progress_every") = 0,
       "Learns the W2 map from source to target (Amos 2023: amortized, fine-tuned convex conjugates); each a\n"
-      "cloud [n, d] or a spec. config: keys of `wbary map fit --dump-config`. Returns a W2Map.");
+      "cloud [n, d], a spec or a callable draw(n, seed) -> [n, d]. config: keys of `wbary map fit --dump-config`. Returns a W2Map.");
 
   py::class_<RobustResult>(m, "RobustBarycenter", "A robust (semi-unbalanced) barycenter (wbary.robust_fit)")
       .def_property_readonly("dim", [](const RobustResult& r) { return r.model.dim(); })
@@ -538,7 +598,8 @@ PYBIND11_MODULE(wbary, m) {
       },
       py::arg("marginals"), py::arg("weights") = std::vector<double>{}, py::arg("config") = py::none(),
       py::arg("progress_every") = 0,
-      "Robust barycenter by semi-unbalanced neural OT (Gazdieva et al. 2025): marginals as clouds or specs;\n"
+      "Robust barycenter by semi-unbalanced neural OT (Gazdieva et al. 2025): marginals as clouds, specs or\n"
+      "callables draw(n, seed) -> [n, d];\n"
       "config: keys of `wbary robust fit --dump-config` (divergence 'kl' | 'softplus' | 'identity', tau, ...).");
 
   m.def(

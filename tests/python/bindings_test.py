@@ -211,6 +211,65 @@ check("robust_fit: samples", points.shape == (300, 2) and set(np.unique(origin))
       and len(acceptance) == 2 and np.isfinite(points).all())
 check("robust_fit: push / weights", robust.push(1, b2[:5]).shape == (5, 2)
       and (robust.acceptance_weight(0, a2[:5]) >= 0).all())
+# Marginals known only through a sampler: draw(n, seed) -> [n, d], called for every batch.
+# A NumPy sampler of N((-2, 0), I) and a generator-backed stream of N((2, 0), I): their
+# barycenter is N(0, I) as above (same 600 steps, same bounds).
+def left(n, seed):
+    return np.random.default_rng(seed).normal(size=(n, 2)) + [-2.0, 0.0]
+
+
+def stream():
+    g = np.random.default_rng(11)
+    while True:
+        yield g.normal(size=(128, 2)) + [2.0, 0.0]
+
+
+right_stream = stream()
+calls = []
+
+
+def right(n, seed):
+    calls.append(n)
+    return np.concatenate([next(right_stream) for _ in range(-(-n // 128))])[:n]
+
+
+sampled = wbary.fit([left, right], config={"iterations": 600, "lr_decay_every": 400})
+s = sampled.sample(5000, seed=1)
+check("fit(callables): barycenter mean", np.abs(s.mean(0)).max() < 0.15, s.mean(0))
+check("fit(callables): barycenter covariance", np.all(np.abs(np.diag(np.cov(s.T)) - 1) < 0.25), np.cov(s.T))
+check("fit(callables): one call per batch", len(calls) >= 600 and calls[-1] == 100, (len(calls), calls[-3:]))
+again = wbary.fit([left, b2], config={"iterations": 5})
+check("fit(callable): a seeded callable gives a reproducible run",
+      np.array_equal(again.sample(10, seed=2), wbary.fit([left, b2], config={"iterations": 5}).sample(10, seed=2)))
+
+
+class Exhausted(Exception):
+    pass
+
+
+def failing(n, seed):
+    if seed % 7 == 3:
+        raise Exhausted("the chain ran dry")
+    return np.zeros((n, 2))
+
+
+try:
+    wbary.fit([left, failing], config={"iterations": 1000})
+    check("an exception in a callable stops fit", False)
+except Exhausted as e:
+    check("an exception in a callable stops fit with that exception", "ran dry" in str(e), str(e))
+for bad, expected in ((lambda n, seed: np.zeros((n, 3)) if n != 2 else np.zeros((2, 2)), "expected [100, 2]"),
+                      (lambda n, seed: np.full((n, 2), np.nan), "NaN"),
+                      (lambda n, seed: "no points", "expected an array")):
+    try:
+        wbary.fit([left, bad], config={"iterations": 3})
+        check(f"a bad callable raises ({expected})", False)
+    except ValueError as e:
+        check(f"a bad callable raises ValueError ({expected})", expected in str(e) and "<lambda>" in str(e), str(e))
+w2map_c = wbary.map_fit(left, lambda n, seed: left(n, seed) * 0.5, config={"iterations": 20})
+check("map_fit(callables)", w2map_c.forward(a2[:5]).shape == (5, 2))
+robust_c = wbary.robust_fit([left, right], config={"iterations": 5, "batch_size": 64})
+check("robust_fit(callables)", robust_c.sample(50, seed=1)[0].shape == (50, 2))
 # The exact discrete barycenter and UVP (the shapes' reference): a cloud and
 # its shuffled translate meet at the weighted shift, point for point.
 cloud = rng.normal(size=(300, 2))

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <exception>
 #include <optional>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -131,7 +132,7 @@ DistributedSetup connect_distributed(const FitOptions& o) {
   // that one rank's missing file stops every rank with a message instead of
   // leaving them waiting in a collective.
   std::vector<std::shared_ptr<const data::Sampler>> local(o.marginals.size());
-  std::string failure;
+  std::exception_ptr failure;
   int64_t dim = 0;
   try {
     for (const int64_t i : d.partition->owned()) {
@@ -143,13 +144,13 @@ DistributedSetup connect_distributed(const FitOptions& o) {
       }
       dim = di;
     }
-  } catch (const Error& e) {
-    failure = e.what();
+  } catch (const std::exception&) {
+    failure = std::current_exception();
   }
-  at::Tensor agreed = at::tensor(std::vector<double>{failure.empty() ? 0.0 : env->rank + 1.0, static_cast<double>(dim),
+  at::Tensor agreed = at::tensor(std::vector<double>{!failure ? 0.0 : env->rank + 1.0, static_cast<double>(dim),
                                                      -static_cast<double>(dim)});
   d.group->all_reduce_max(agreed);
-  if (!failure.empty()) throw InvalidArgument(failure);
+  if (failure) std::rethrow_exception(failure);
   if (agreed[0].item<double>() > 0) {
     throw Error("rank " + std::to_string(static_cast<int>(agreed[0].item<double>()) - 1) +
                 " could not open its marginals (its own error message says why)");
