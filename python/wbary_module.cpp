@@ -1,4 +1,6 @@
-// Python bindings: wbary's solvers on NumPy arrays (float64 in, float64 out).
+// Python bindings: wbary's solvers on NumPy arrays (float64 in, float64 out),
+// the extension module wbary._wbary that the package wbary (python/wbary/)
+// re-exports; wbary.pot puts POT's names on top of it.
 //
 //   import wbary
 //   r = wbary.w2(x, y)                        # exact W2^2, plan, certificate
@@ -35,6 +37,7 @@
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/learned_barycenter.h"
 #include "wbary/ot/exact_transport.h"
+#include "wbary/ot/fixed_support_barycenter.h"
 #include "wbary/ot/free_support_barycenter.h"
 #include "wbary/ot/sinkhorn.h"
 #include "wbary/training/training.h"
@@ -222,7 +225,7 @@ at::Tensor optional_tensor(const std::optional<Array>& a, const char* name) {
 
 }  // namespace
 
-PYBIND11_MODULE(wbary, m) {
+PYBIND11_MODULE(_wbary, m) {
   m.doc() = "Wasserstein barycenters: exact and entropic OT, free-support, convolutional, Gaussian and neural "
             "barycenters (C++ / LibTorch)";
   py::register_exception<wbary::InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
@@ -333,6 +336,28 @@ PYBIND11_MODULE(wbary, m) {
       "clouds [n_i, d], from the support init [k, d] (uniform masses on it). weights: the barycenter weights lambda_i "
       "(uniform if empty); masses: one mass vector [n_i] per cloud (POT's measures_weights; uniform if omitted). "
       "Returns the support [k, d]; with log=True, (support, {converged, iterations, displacement_trace, certified}).");
+
+  m.def(
+      "fixed_support_barycenter",
+      [](const std::vector<Array>& histograms, const Array& cost, std::vector<double> weights, double eps,
+         int64_t max_iterations, double tolerance, bool log) -> py::object {
+        const std::vector<at::Tensor> hs = to_tensors(histograms, "histograms");
+        const at::Tensor tc = to_tensor(cost, "cost", 2);
+        const wbary::ot::FixedSupportBarycenter solver({eps, max_iterations, tolerance});
+        const auto r = without_gil([&] { return solver.solve(hs, tc, std::move(weights)); });
+        if (!log) return to_array(r.barycenter);
+        py::dict info;
+        info["converged"] = r.converged;
+        info["iterations"] = r.iterations;
+        info["error_trace"] = r.error_trace;
+        return py::make_tuple(to_array(r.barycenter), info);
+      },
+      py::arg("histograms"), py::arg("cost"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = 1e-2,
+      py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-4, py::arg("log") = false,
+      "Entropic barycenter of histograms [n] on one shared support with a cost [n, n] (Benamou et al. 2015; POT's "
+      "ot.bregman.barycenter, method='sinkhorn_log': the same iterates). eps is POT's reg (K = exp(-cost / eps)); "
+      "weights uniform if empty. Returns the barycenter [n]; with log=True, (barycenter, {converged, iterations, "
+      "error_trace}) (error every 10 iterations).");
 
   m.def(
       "convolutional_barycenter",

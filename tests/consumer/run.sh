@@ -44,8 +44,10 @@ import wbary
 assert wbary.__version__ == '$VERSION', wbary.__version__
 assert wbary.__file__.startswith('$T/prefix'), wbary.__file__
 r = wbary.w2([[0.0], [1.0]], [[0.5], [3.0]]); assert abs(r['cost'] - 2.125) < 1e-12, r
+import wbary.pot as ot
+assert abs(ot.emd2([], [], [[0.0, 1.0], [1.0, 0.0]])) < 1e-12
 " || fail "installed Python module"
-  [ -s "$T/prefix/lib/python3/dist-packages/wbary.pyi" ] || fail "no type stubs (wbary.pyi) beside the module"
+  [ -s "$T/prefix/lib/python3/dist-packages/wbary/_wbary.pyi" ] || fail "no type stubs (wbary/_wbary.pyi) beside the module"
   echo "ok: installed Python module and its type stubs"
 fi
 echo "consumer: all passed"

@@ -30,8 +30,9 @@ cd "$T"
 wbary --version | grep -qF "wbary $VERSION (" || fail "wbary --version: $(wbary --version), expected $VERSION"
 wbary gaussian -m gaussian:dim=2,seed=1 -m gaussian:dim=2,seed=2 --out g.json >/dev/null 2>&1 || fail "wbary gaussian"
 /usr/bin/python3 -c "
-import numpy as np, wbary
+import numpy as np, wbary, wbary.pot as ot
 assert wbary.__file__.startswith('/usr/lib/python3/dist-packages/'), wbary.__file__
+assert np.allclose(ot.emd([0.5, 0.5], [0.5, 0.5], [[0.0, 1.0], [1.0, 0.0]]), [[0.5, 0.0], [0.0, 0.5]])
 assert wbary.__version__ == '$VERSION', wbary.__version__
 y, x = np.mgrid[0:64, 0:64] / 63
 np.save('a.npy', ((x - 0.3)**2 + (y - 0.5)**2 < 0.03).astype(float))
@@ -46,5 +47,6 @@ $SUDO apt-get remove -y -qq wbary >/dev/null
 for f in $files; do
   [ -e "$f" ] && fail "$f is left after apt-get remove"
 done
+[ ! -e /usr/lib/python3/dist-packages/wbary ] || fail "/usr/lib/python3/dist-packages/wbary is left after apt-get remove"
 $SUDO dpkg --purge wbary >/dev/null
 echo "ok: apt-get remove left none of the package's $(echo "$files" | wc -l) files"
