@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "wbary/grid/convolutional_barycenter.h"
 #include "wbary/grid/learned_barycenter.h"
 #include "wbary/grid/random_shapes.h"
@@ -31,18 +32,6 @@ std::vector<int64_t> parse(const char* s) {
   return out;
 }
 
-template <typename Fn>
-double median_seconds(int reps, Fn fn) {
-  if (reps > 1) fn();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto a = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 }  // namespace
 
@@ -78,13 +67,13 @@ int main(int argc, char** argv) {
       const wbary::grid::ConvolutionalBarycenter capped_solver(cc);
       int64_t iterations = 0;
       bool converged = true;
-      const double t_net = median_seconds(5, [&] { model.predict(imgs, w); });
+      const double t_net = wbary::bench::median_seconds(5, [&] { model.predict(imgs, w); });
       if (n > solver_max_n) {
         std::printf("| %ld | %ld | %.2f | not run | - |\n", static_cast<long>(n), static_cast<long>(K), 1e3 * t_net);
         std::fflush(stdout);
         continue;
       }
-      const double t_solver = median_seconds(capped ? 1 : 3, [&] {
+      const double t_solver = wbary::bench::median_seconds(capped ? 1 : 3, [&] {
         const auto r = (capped ? capped_solver : solver).solve(imgs, w);
         iterations = r.convergence.iterations;
         converged = r.convergence.converged;

@@ -17,24 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/data/palette.h"
 #include "wbary/io/image.h"
 
 namespace {
 
-template <typename Fn>
-double median_seconds(int reps, Fn fn) {
-  fn();  // warm-up
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto a = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -81,13 +70,13 @@ int main(int argc, char** argv) {
       distinct.insert(static_cast<uint32_t>(c[0]) << 16 | static_cast<uint32_t>(c[1]) << 8 | c[2]);
     }
     // Every pixel through the map, in the same blocks.
-    const double pixelwise = median_seconds(reps, [&] {
+    const double pixelwise = wbary::bench::median_seconds(reps, [&] {
       const at::Tensor colours = wbary::data::colours_of(photo);
       std::vector<at::Tensor> out;
       for (int64_t s = 0; s < pixels; s += kBlock) out.push_back(map(colours.narrow(0, s, std::min(kBlock, pixels - s))));
       (void)wbary::data::image_of(at::cat(out), photo.width, photo.height);
     });
-    const double once = median_seconds(reps, [&] { (void)wbary::data::recolour(photo, map, kBlock); });
+    const double once = wbary::bench::median_seconds(reps, [&] { (void)wbary::data::recolour(photo, map, kBlock); });
     const std::string name = std::filesystem::path(path).parent_path().parent_path().parent_path().filename().string();
     std::printf("| %s | %lld | %zu | %.2f | %.2f | %.1fx |\n", name.c_str(), static_cast<long long>(pixels),
                 distinct.size(), pixels / pixelwise / 1e6, pixels / once / 1e6, pixelwise / once);

@@ -19,6 +19,16 @@ def _weights(weights, count):
     return list(w)
 
 
+def _finish(ref, bary, info, log, warn, message):
+    # POT's epilogue: the warning on non-convergence, the result as the input's type, the log dict.
+    if warn and not info["converged"]:
+        warnings.warn(message)
+    out = _convert.like(ref, bary)
+    if log:
+        return out, {"err": info["error_trace"], "niter": info["iterations"], "converged": info["converged"]}
+    return out
+
+
 def barycenter(A, M, reg, weights=None, method="sinkhorn", numItermax=10000, stopThr=1e-4, verbose=False,
                log=False, warn=True, **kwargs):
     """Entropic barycenter of the histograms in the columns of A [n, k] with the cost M [n, n] (POT's
@@ -38,13 +48,8 @@ def barycenter(A, M, reg, weights=None, method="sinkhorn", numItermax=10000, sto
     bary, info = _wbary.fixed_support_barycenter([A_[:, k] for k in range(A_.shape[1])], M_,
                                                  _weights(weights, A_.shape[1]), eps=reg,
                                                  max_iterations=numItermax, tolerance=stopThr, log=True)
-    if warn and not info["converged"]:
-        warnings.warn("Sinkhorn did not converge. You might want to increase the number of iterations "
-                      "`numItermax` or the regularization parameter `reg`.")
-    out = _convert.like(A, bary)
-    if log:
-        return out, {"err": info["error_trace"], "niter": info["iterations"], "converged": info["converged"]}
-    return out
+    return _finish(A, bary, info, log, warn, "Sinkhorn did not converge. You might want to increase the number of "
+                   "iterations `numItermax` or the regularization parameter `reg`.")
 
 
 def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numItermax=10000, stopThr=1e-4,
@@ -66,10 +71,5 @@ def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numIterm
         raise ValueError(f"A: expected [k, h, w] images, got shape {A_.shape}")
     bary, info = _wbary.convolutional_barycenter([A_[k] for k in range(A_.shape[0])], _weights(weights, A_.shape[0]),
                                                  eps=reg, max_iterations=numItermax, tolerance=stopThr, log=True)
-    if warn and not info["converged"]:
-        warnings.warn("Convolutional Sinkhorn did not converge. Try a larger number of iterations `numItermax` "
-                      "or a larger entropy `reg`.")
-    out = _convert.like(A, bary)
-    if log:
-        return out, {"err": info["error_trace"], "niter": info["iterations"], "converged": info["converged"]}
-    return out
+    return _finish(A, bary, info, log, warn, "Convolutional Sinkhorn did not converge. Try a larger number of "
+                   "iterations `numItermax` or a larger entropy `reg`.")
