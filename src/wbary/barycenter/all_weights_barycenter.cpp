@@ -60,6 +60,7 @@ AllWeightsBarycenter::AllWeightsBarycenter(BarycenterProblem problem, AllWeights
       model_(problem_.dim(), static_cast<int64_t>(problem_.size()), problem_.weights, problem_.specs,
              std::move(config)) {
   const auto& c = model_.config();
+  horizon_ = training::ScheduleHorizon(c.iterations, c.schedule_seconds);
   auto flat_adam = [&](const at::Tensor& params, double lr) {
     return std::make_unique<nn::FlatAdam>(params, nn::FlatAdamOptions{lr, c.adam_beta1, c.adam_beta2});
   };
@@ -124,7 +125,10 @@ at::Tensor AllWeightsBarycenter::training_weights(int64_t step) const {
 
 void AllWeightsBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const double factor = learning_rate_factor(c, step_);
+  const bool planning = !horizon_.planned();
+  const int64_t horizon = horizon_.at(step_);
+  if (planning && horizon_.planned()) history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
+  const double factor = learning_rate_factor(c, step_, horizon);
   opt_f_convex_->set_lr(c.lr_f * factor);
   opt_f_context_->set_lr(c.lr_f * factor);
   opt_g_convex_->set_lr(c.lr_g * factor);

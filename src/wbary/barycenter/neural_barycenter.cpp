@@ -96,6 +96,7 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
              std::move(config)),
       owned_(owned_marginals(problem_, parallel)) {
   const auto& c = model_.config();
+  horizon_ = training::ScheduleHorizon(c.iterations, c.schedule_seconds);
   if (parallel) {
     group_ = parallel->group;
     // The full model, initialised exactly as one process would (every rank
@@ -205,7 +206,10 @@ std::string NeuralBarycenter::describe() const {
 
 void NeuralBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const double factor = learning_rate_factor(c, step_);
+  const bool planning = !horizon_.planned();
+  const int64_t horizon = horizon_.at(step_);
+  if (planning && horizon_.planned()) history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
+  const double factor = learning_rate_factor(c, step_, horizon);
   opt_f_->set_lr(c.lr_f * factor);
   opt_g_->set_lr(c.lr_g * factor);
   nn::set_learning_rate(*opt_h_, c.lr_h * factor);

@@ -39,6 +39,7 @@
 #include "wbary/barycenter/problem.h"
 #include "wbary/distributed/marginal_partition.h"
 #include "wbary/nn/identity_fit.h"
+#include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
 
 namespace torch::optim {
@@ -132,6 +133,7 @@ class NeuralBarycenter : public BarycenterSolver {
   std::unique_ptr<torch::optim::Adam> opt_h_;
   at::Tensor weights_;  // a_i as [N] in the network dtype
   int64_t step_ = 0;
+  training::ScheduleHorizon horizon_{0, 0};  // set in the constructor; the schedule's length (config.schedule_seconds)
   double elapsed_before_ = 0;  // training seconds from runs this one resumed
   nn::IdentityFit pretrain_;   // config.pretrain_iterations > 0
   std::shared_ptr<distributed::ProcessGroup> group_;  // null in one process

@@ -16,14 +16,20 @@ Convexity parse_convexity(const std::string& name) {
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
 }
 
-double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step) {
-  return std::pow(c.lr_decay, static_cast<double>(step / c.lr_decay_every));
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, int64_t horizon) {
+  if (horizon == c.iterations || c.iterations <= 0) {
+    return std::pow(c.lr_decay, static_cast<double>(step / c.lr_decay_every));
+  }
+  const double every = static_cast<double>(c.lr_decay_every) * static_cast<double>(horizon) /
+                       static_cast<double>(c.iterations);
+  return std::pow(c.lr_decay, std::floor(static_cast<double>(step) / std::max(1.0, every)));
 }
 
 void validate_algorithm(const AlgorithmOneConfig& c) {
   using config::require_at_least;
   using config::require_positive;
   require_at_least("--iterations", c.iterations, 0);
+  config::require_non_negative("--schedule-seconds", c.schedule_seconds);
   require_at_least("--batch-size", c.batch_size, 2);  // BatchNorm needs 2 samples
   require_at_least("--g-steps", c.g_steps, 1);
   require_at_least("--f-steps", c.f_steps, 1);
@@ -68,6 +74,9 @@ void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c) {
       .add("adam_beta2", c.adam_beta2, "Adam beta_2 of every network")
       .add("lr_decay_every", c.lr_decay_every, "multiply learning rates by --lr-decay every k steps")
       .add("lr_decay", c.lr_decay, "learning-rate decay factor")
+      .add("schedule_seconds", c.schedule_seconds,
+           "plan the run's decay over this many seconds of training, at most --iterations steps (0 = off); use with "
+           "--time-limit and a real --iterations")
       .choice("f_convexity", c.f_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
               "how f keeps W >= 0: clamp | penalty")
       .choice("g_convexity", c.g_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},

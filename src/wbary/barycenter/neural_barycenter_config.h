@@ -40,6 +40,13 @@ struct AlgorithmOneConfig {
   double adam_beta2 = 0.999;
   int64_t lr_decay_every = 12000;  // x lr_decay every 20 epochs of 600 batches (cfg.py:65-67)
   double lr_decay = 0.1;
+  // The schedule's length in seconds of training instead of steps (0 = off):
+  // the steps that fit are planned from the first steps' speed
+  // (training/schedule_horizon.h), at most `iterations`, and the decay points
+  // keep their place in the run (lr_decay_every / iterations of the way).
+  // Opt-in: `--time-limit` alone does not set it, because runs that mean
+  // "until the time limit" by a huge --iterations would then decay at once.
+  double schedule_seconds = 0;
   Convexity f_convexity = Convexity::kClamp;    // G2G_sameW_3loop.py:195-196
   Convexity g_convexity = Convexity::kPenalty;  // G2G_sameW_3loop.py:154-158
   double convexity_penalty = 0.1;               // lambda of R(theta), eq. (10) (LAMBDA_CVX, cfg.py:61)
@@ -54,8 +61,10 @@ struct AlgorithmOneConfig {
   double averaging = 0.999;
 };
 
-/// The step-decay schedule: lr_decay^floor(step / lr_decay_every).
-double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step);
+/// The step-decay schedule: lr_decay^floor(step / every), where every =
+/// lr_decay_every on a run of `iterations` steps and scales with the run's
+/// planned length `horizon` otherwise (every = lr_decay_every * horizon / iterations).
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, int64_t horizon);
 /// Adds Algorithm 1's fields to `f` (in its current group).
 void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c);
 /// Throws InvalidArgument naming the flag of the first invalid field.

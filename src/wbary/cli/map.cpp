@@ -31,6 +31,13 @@ struct LoopOptions {
   bool quiet = false;
 };
 
+// --time-limit T plans the cosine over T seconds unless --schedule-seconds
+// says otherwise, so that "train for T" ends with the learning rate down.
+maps::W2MapConfig with_time_schedule(maps::W2MapConfig config, double time_limit) {
+  if (time_limit > 0 && config.schedule_seconds == 0) config.schedule_seconds = time_limit;
+  return config;
+}
+
 // Trains with progress, time limit, Ctrl-C and periodic checkpoints; the
 // checkpoint is OUT/checkpoint.pt. Returns whether Ctrl-C stopped it.
 bool train_with_callbacks(maps::W2Map& solver, const LoopOptions& o, training::TrainingSummary& summary) {
@@ -54,7 +61,7 @@ void run_map_fit(const std::string& source_spec, const std::string& target_spec,
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw IoError(o.out + ": cannot create output directory: " + ec.message());
-  maps::W2Map solver(problem, config);
+  maps::W2Map solver(problem, with_time_schedule(config, o.time_limit));
   if (!o.quiet) {
     std::cerr << version_banner() << "\n"
               << "W2 map in R^" << solver.model().dim() << ": " << problem.source->describe() << " -> "
@@ -105,7 +112,7 @@ struct BenchRow {
 
 BenchRow bench_one(int64_t d, const maps::W2MapConfig& base, double time_limit, bool quiet) {
   const maps::KnownMapPair pair = maps::KnownMapPair::make(d, /*seed=*/0);
-  maps::W2MapConfig config = base;
+  const maps::W2MapConfig config = with_time_schedule(base, time_limit);
   maps::W2Map solver({pair.source(), pair.target(), "benchmark-source", "benchmark-target"}, config);
   TrainingCallbacks callbacks(quiet ? 0 : std::max<int64_t>(1, config.iterations / 10), time_limit,
                               /*checkpoint_every=*/0, [] {});

@@ -25,9 +25,9 @@ namespace wbary::io {
 /// Writes PATH (the parts) and PATH.json (meta) atomically.
 void save_checkpoint(const std::string& path, const std::vector<ArchiveWriter>& parts, const nlohmann::json& meta);
 
-/// Config fields a resumed run may change: its length, logging, where it runs, its set-up time cap.
+/// Config fields a resumed run may change: its length, logging, where it runs, its set-up time cap, its time budget.
 inline const std::vector<std::string> kResumableFields = {"iterations", "log_every", "engine", "device",
-                                                         "pretrain_seconds"};
+                                                         "pretrain_seconds", "schedule_seconds"};
 
 /// Reads PATH.json, checks its format version and that "method", "dim",
 /// "count", "weights" and "config" (less kResumableFields) equal `current`'s,

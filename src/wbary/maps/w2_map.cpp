@@ -39,7 +39,8 @@ void W2MapProblem::validate() const {
 
 W2Map::W2Map(W2MapProblem problem, W2MapConfig config)
     : problem_((problem.validate(), std::move(problem))),
-      model_(problem_.source->dim(), problem_.source_spec, problem_.target_spec, std::move(config)) {
+      model_(problem_.source->dim(), problem_.source_spec, problem_.target_spec, std::move(config)),
+      horizon_(model_.config().iterations, model_.config().schedule_seconds) {
   params_f_ = model_.f->parameters();
   params_h_ = model_.amortizer->parameters();
   opt_f_ = std::make_unique<torch::optim::AdamW>(params_f_, adamw_options(model_.config()));
@@ -50,9 +51,15 @@ W2Map::~W2Map() = default;
 
 void W2Map::set_learning_rate() {
   // Cosine decay from lr to lr * final_lr_fraction over the run (optax's
-  // cosine_decay_schedule with alpha = final_lr_fraction).
+  // cosine_decay_schedule with alpha = final_lr_fraction); the run is
+  // config.iterations steps, or the steps that fit in config.schedule_seconds.
   const auto& c = model_.config();
-  const double progress = c.iterations > 0 ? std::min(1.0, static_cast<double>(step_) / c.iterations) : 1.0;
+  const bool planning = !horizon_.planned();
+  const int64_t horizon = horizon_.at(step_);
+  if (planning && horizon_.planned()) {
+    model_.history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
+  }
+  const double progress = horizon > 0 ? std::min(1.0, static_cast<double>(step_) / horizon) : 1.0;
   const double lr =
       c.learning_rate * ((1 - c.final_lr_fraction) * 0.5 * (1 + std::cos(M_PI * progress)) + c.final_lr_fraction);
   for (auto* opt : {opt_f_.get(), opt_h_.get()}) {
@@ -157,7 +164,13 @@ void W2Map::load_checkpoint(const std::string& path) {
     throw InvalidArgument(path + ": checkpoint is for a map in dimension " + std::to_string(meta.value("dim", -1)) +
                           ", this run has dimension " + std::to_string(model_.dim()));
   }
-  if (to_json(model_.config()) != meta.at("config")) {
+  // A resumed run may change its length and its time budget.
+  auto comparable = [](nlohmann::json j) {
+    j.erase("iterations");
+    j.erase("schedule_seconds");
+    return j;
+  };
+  if (comparable(to_json(model_.config())) != comparable(meta.at("config"))) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {

@@ -26,6 +26,7 @@
 
 #include "wbary/data/sampler.h"
 #include "wbary/maps/w2_map_model.h"
+#include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
 
 namespace torch::optim {
@@ -74,6 +75,7 @@ class W2Map {
   std::vector<at::Tensor> params_f_, params_h_;
   int64_t step_ = 0;
   double elapsed_before_ = 0;
+  training::ScheduleHorizon horizon_;  // the cosine's length (config.schedule_seconds)
 };
 
 }  // namespace wbary::maps

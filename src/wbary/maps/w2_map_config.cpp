@@ -59,6 +59,7 @@ void W2MapConfig::validate() const {
     if (!ok) throw InvalidArgument("map config: " + what);
   };
   need(iterations >= 0, "iterations must be >= 0");
+  need(schedule_seconds >= 0, "schedule_seconds must be >= 0");
   need(batch_size >= 1, "batch_size must be >= 1");
   need(learning_rate > 0, "learning_rate must be > 0");
   need(final_lr_fraction > 0 && final_lr_fraction <= 1, "final_lr_fraction must be in (0, 1]");
@@ -88,6 +89,8 @@ config::FieldList fields(W2MapConfig& c) {
       .add("learning_rate", c.learning_rate, "AdamW initial learning rate (cosine-decayed)")
       .flag("--lr")
       .add("final_lr_fraction", c.final_lr_fraction, "final rate / initial rate")
+      .add("schedule_seconds", c.schedule_seconds,
+           "run the cosine over this many seconds of training instead of --iterations (0 = off; --time-limit sets it)")
       .add("beta1", c.beta1, "AdamW beta_1")
       .add("beta2", c.beta2, "AdamW beta_2")
       .add("weight_decay", c.weight_decay, "AdamW weight decay")

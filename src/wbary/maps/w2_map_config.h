@@ -49,6 +49,11 @@ struct W2MapConfig {
   // from 5e-4 to 5e-4 * 1e-4 (Amos's hd_benchmark config).
   double learning_rate = 5e-4;
   double final_lr_fraction = 1e-4;
+  // The cosine's length in seconds of training instead of steps (0 = over
+  // `iterations`): the steps that fit are planned from the first steps'
+  // speed (training/schedule_horizon.h), so that a time-limited run ends
+  // with the learning rate down. `wbary map fit --time-limit T` sets it to T.
+  double schedule_seconds = 0;
   double beta1 = 0.5;
   double beta2 = 0.5;
   double weight_decay = 1e-4;
