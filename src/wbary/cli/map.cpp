@@ -294,8 +294,8 @@ void register_map(CLI::App& app) {
                      {"l2_uvp_fwd", r.uvp_fwd}, {"cos_fwd", r.cos_fwd}, {"l2_uvp_inv", r.uvp_inv},
                      {"l2_uvp_inv_amortized", r.uvp_amortized_inv}, {"steps", r.steps}, {"seconds", r.seconds}});
       }
-      std::cout << "config: " << maps::to_json(o->config).dump() << "\n" << t.str();
-      if (!o->out.empty()) io::write_text_atomically(o->out, nlohmann::json{{"config", maps::to_json(o->config)}, {"rows", j}}.dump(2));
+      std::cout << "config: " << maps::to_json(with_time_schedule(o->config, o->time_limit)).dump() << "\n" << t.str();
+      if (!o->out.empty()) io::write_text_atomically(o->out, nlohmann::json{{"config", maps::to_json(with_time_schedule(o->config, o->time_limit))}, {"rows", j}}.dump(2));
     });
   }
 }
