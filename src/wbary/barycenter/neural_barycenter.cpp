@@ -90,11 +90,9 @@ struct NeuralBarycenter::FullState {
 NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterConfig config,
                                    std::optional<MarginalParallel> parallel)
     : problem_((problem.validate(), std::move(problem))),
-      model_(problem_.dim(), static_cast<int64_t>(owned_marginals(problem_, parallel).size()),
-             rows(problem_.weights, owned_marginals(problem_, parallel)),
-             problem_.specs.empty() ? problem_.specs : rows(problem_.specs, owned_marginals(problem_, parallel)),
-             std::move(config)),
-      owned_(owned_marginals(problem_, parallel)) {
+      owned_(owned_marginals(problem_, parallel)),
+      model_(problem_.dim(), static_cast<int64_t>(owned_.size()), rows(problem_.weights, owned_),
+             problem_.specs.empty() ? problem_.specs : rows(problem_.specs, owned_), std::move(config)) {
   const auto& c = model_.config();
   horizon_ = training::ScheduleHorizon(c.iterations, c.schedule_seconds);
   if (parallel) {

@@ -127,6 +127,7 @@ class NeuralBarycenter : public BarycenterSolver {
   struct FullState;
 
   BarycenterProblem problem_;
+  std::vector<int64_t> owned_;  // global index of model_'s marginal k (all of them in one process)
   NeuralBarycenterModel model_;
   std::unique_ptr<NeuralBarycenterModel> averaged_;  // config.averaging > 0
   std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
@@ -137,7 +138,6 @@ class NeuralBarycenter : public BarycenterSolver {
   double elapsed_before_ = 0;  // training seconds from runs this one resumed
   nn::IdentityFit pretrain_;   // config.pretrain_iterations > 0
   std::shared_ptr<distributed::ProcessGroup> group_;  // null in one process
-  std::vector<int64_t> owned_;                        // global index of model_'s marginal k
   std::unique_ptr<FullState> full_;                   // marginal-parallel only
 };
 
