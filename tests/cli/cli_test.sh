@@ -304,6 +304,15 @@ assert np.load(f"{t}/rob_p.npy").shape == (500, 2)
 w = np.load(f"{t}/rob_w.npy")
 assert w.shape == (500, 1) and (w > 0).all()
 PYEOF
+# --time-limit plans the one-cycle over the budget (as map fit's cosine above).
+"$WBARY" robust fit -m "gmm:means=-4/1" -m "gmm:means=4/1" --iterations 1000000 --batch-size 64 --samples 50 \
+  --time-limit 2 --out "$T/rob_timed" -q && ok || bad "robust fit --time-limit"
+$PY - "$T" <<'PYEOF' && ok || bad "robust fit --time-limit did not plan its one-cycle over the budget"
+import json, sys
+m = json.load(open(f"{sys.argv[1]}/rob_timed/model.json"))
+plan = [r["schedule_horizon"] for r in m["history"] if "schedule_horizon" in r]
+assert len(plan) == 1 and plan[0] < 1000000 and m["config"]["schedule_seconds"] == 2, (plan, m["config"])
+PYEOF
 "$WBARY" robust fit --dump-config --tau 20 --noise-dim 2 > "$T/rcfg.json" && ok || bad "robust dump-config"
 "$WBARY" robust fit --config "$T/rcfg.json" --dump-config > "$T/rcfg2.json" && cmp -s "$T/rcfg.json" "$T/rcfg2.json" \
   && ok || bad "robust config round trip"

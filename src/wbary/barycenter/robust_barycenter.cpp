@@ -233,6 +233,7 @@ RobustBarycenter::RobustBarycenter(RobustBarycenterProblem problem, RobustBaryce
       model_(problem_.base.dim(), problem_.base.weights, problem_.base.specs, std::move(config)) {
   model_.cost_maps = problem_.cost_maps;
   const auto& c = model_.config();
+  horizon_ = training::ScheduleHorizon(c.iterations, c.schedule_seconds);
   opt_g_ = std::make_unique<torch::optim::Adam>(model_.g->parameters(), torch::optim::AdamOptions(c.lr_potential));
   opt_maps_ = std::make_unique<torch::optim::Adam>(model_.maps->parameters(), torch::optim::AdamOptions(c.lr_map));
   opt_m_ = std::make_unique<torch::optim::Adam>(std::vector<at::Tensor>{model_.m},
@@ -244,7 +245,10 @@ RobustBarycenter::~RobustBarycenter() = default;
 void RobustBarycenter::set_learning_rates() {
   const auto& c = model_.config();
   if (!c.one_cycle) return;
-  const double p = c.iterations > 0 ? static_cast<double>(step_) / c.iterations : 1.0;
+  const bool planning = !horizon_.planned();
+  const int64_t horizon = horizon_.at(step_);
+  if (planning && horizon_.planned()) model_.history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
+  const double p = horizon > 0 ? std::min(1.0, static_cast<double>(step_) / horizon) : 1.0;
   const double factor = one_cycle_factor(p);
   nn::set_learning_rate(*opt_g_, c.lr_potential * factor);
   nn::set_learning_rate(*opt_maps_, c.lr_map * factor);
@@ -350,7 +354,13 @@ void RobustBarycenter::load_checkpoint(const std::string& path) {
       meta.at("weights").size() != static_cast<size_t>(model_.count())) {
     throw InvalidArgument(path + ": checkpoint is for another problem (dimension or number of marginals differ)");
   }
-  if (to_json(model_.config()) != meta.at("config")) {
+  // A resumed run may change its length and its time budget.
+  auto comparable = [](nlohmann::json j) {
+    j.erase("iterations");
+    j.erase("schedule_seconds");
+    return j;
+  };
+  if (comparable(to_json(model_.config())) != comparable(meta.at("config"))) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {

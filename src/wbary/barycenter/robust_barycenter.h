@@ -35,6 +35,7 @@
 
 #include "wbary/barycenter/problem.h"
 #include "wbary/barycenter/robust_barycenter_config.h"
+#include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
 
 namespace torch::optim {
@@ -150,6 +151,7 @@ class RobustBarycenter {
   std::unique_ptr<torch::optim::Adam> opt_g_, opt_maps_, opt_m_;
   int64_t step_ = 0;
   double elapsed_before_ = 0;
+  training::ScheduleHorizon horizon_{0, 0};  // set in the constructor: the one-cycle's length
 };
 
 }  // namespace wbary::barycenter

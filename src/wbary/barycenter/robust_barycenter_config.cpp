@@ -56,6 +56,7 @@ void RobustBarycenterConfig::validate() const {
   };
   need(tau > 0, "tau must be > 0");
   need(iterations >= 0, "iterations must be >= 0");
+  need(schedule_seconds >= 0, "schedule_seconds must be >= 0");
   training::validate_device(device);
   need(inner_iterations >= 1, "inner_iterations must be >= 1");
   need(batch_size >= 1, "batch_size must be >= 1");
@@ -85,6 +86,8 @@ config::FieldList fields(RobustBarycenterConfig& c) {
       .add("lr_map", c.lr_map, "Adam learning rate of the maps T_k")
       .add("lr_m", c.lr_m, "Adam learning rate of m")
       .add("one_cycle", c.one_cycle, "one-cycle learning-rate schedule")
+      .add("schedule_seconds", c.schedule_seconds,
+           "run the one-cycle over this many seconds of training instead of --iterations (0 = off; --time-limit sets it)")
       .add("seed", c.seed, "seeds networks and batches")
       .add("dtype", c.dtype, "float32 | float64")
       .add("device", c.device, "cpu | cuda | cuda:N")

@@ -53,6 +53,10 @@ struct RobustBarycenterConfig {
   double lr_map = 1e-3;
   double lr_m = 1e-3;
   bool one_cycle = true;
+  // The one-cycle's length in seconds of training instead of steps (0 = over
+  // `iterations`): the steps that fit are planned from the first steps' speed
+  // (training/schedule_horizon.h). `wbary robust fit --time-limit T` sets it to T.
+  double schedule_seconds = 0;
   uint64_t seed = 0;
   std::string dtype = "float32";
   std::string device = "cpu";

@@ -86,6 +86,8 @@ void register_robust(CLI::App& app) {
       if (o->marginals.empty()) throw InvalidArgument("robust fit: no --marginal given, expected at least two");
       if (o->out.empty()) throw InvalidArgument("robust fit: --out DIR is required");
       set_threads(o->threads);
+      // --time-limit T runs the one-cycle over T unless --schedule-seconds says otherwise.
+      if (o->time_limit > 0 && o->config.schedule_seconds == 0) o->config.schedule_seconds = o->time_limit;
       o->config.validate();
       barycenter::RobustBarycenterProblem problem{make_problem(o->marginals, o->weights), {}};
       std::error_code ec;
