@@ -362,7 +362,7 @@ PYBIND11_MODULE(_wbary, m) {
   m.def(
       "convolutional_barycenter",
       [](const std::vector<Array>& images, std::vector<double> weights, std::optional<double> eps, double blur_px,
-         int64_t max_iterations, double tolerance, bool sharpen, bool log) -> py::object {
+         int64_t max_iterations, double tolerance, bool sharpen, bool log_domain, bool log) -> py::object {
         const std::vector<at::Tensor> imgs = to_tensors(images, "images");
         wbary::grid::ConvolutionalBarycenterConfig c;
         if (eps && !(*eps > 0)) throw wbary::InvalidArgument("eps: got " + std::to_string(*eps) + ", expected > 0");
@@ -371,6 +371,7 @@ PYBIND11_MODULE(_wbary, m) {
         c.max_iterations = max_iterations;
         c.tolerance = tolerance;
         c.sharpen = sharpen;
+        c.log_domain = log_domain;
         const wbary::grid::ConvolutionalBarycenter solver(c);
         const auto r = without_gil([&] { return solver.solve(imgs, std::move(weights)); });
         if (!log) return to_array(r.barycenter);
@@ -378,15 +379,18 @@ PYBIND11_MODULE(_wbary, m) {
         info["converged"] = r.convergence.converged;
         info["iterations"] = r.convergence.iterations;
         info["error_trace"] = r.convergence.error_trace;
+        info["linear_domain_iterations"] = r.linear_domain_iterations;
         return py::make_tuple(to_array(r.barycenter), info);
       },
       py::arg("images"), py::arg("weights") = std::vector<double>{}, py::arg("eps") = py::none(),
       py::arg("blur_px") = 2.0, py::arg("max_iterations") = 10000, py::arg("tolerance") = 1e-4,
-      py::arg("sharpen") = false, py::arg("log") = false,
+      py::arg("sharpen") = false, py::arg("log_domain") = false, py::arg("log") = false,
       "Convolutional (entropic) barycenter of 2-D images or 3-D volumes (Solomon et al. 2015). The kernel is a "
       "Gaussian of blur_px pixels; eps instead selects POT's grid convention (convolutional_barycenter2d's reg). "
-      "Returns the barycenter; with log=True, (barycenter, {converged, iterations, error_trace}) (error every 10 "
-      "iterations).");
+      "2-D images run in the linear domain on the inputs' supports while that is exact, then in the log domain; "
+      "log_domain=True runs every iteration in the log domain (POT's method='sinkhorn_log', with its stabThr). "
+      "Returns the barycenter; with log=True, (barycenter, {converged, iterations, error_trace, "
+      "linear_domain_iterations}) (error every 10 iterations).");
 
   m.def(
       "gaussian_barycenter",

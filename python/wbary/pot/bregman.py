@@ -57,10 +57,13 @@ def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numIterm
     """Convolutional (entropic) barycenter of the images A [k, h, w] (POT's ot.bregman.convolutional_barycenter2d;
     Solomon et al. 2015), reg on POT's grid convention (each axis mapped to [0, 1]).
 
-    wbary runs POT's 'sinkhorn_log' iterates for either method name (equal to round-off), with the kernel
-    applied as two 1-D convolutions. POT 0.8.2's linear-domain method='sinkhorn' stops elsewhere (~1 % of the
-    maximum on 24 x 24 images, at any stopThr), so code that relied on it sees that difference. With log=True,
-    (barycenter, {'err', 'niter', 'converged'}).
+    wbary runs the iterates of POT's 'sinkhorn_log' for either method name, with the kernel applied as two 1-D
+    convolutions. method='sinkhorn' runs them in the linear domain, zeros kept as zeros and every product cut to
+    the inputs' supports, for as long as that is exact (then in the log domain); method='sinkhorn_log' adds
+    stabThr to the inputs and runs every iteration in the log domain, as POT. The two agree to ~1e-12 of the
+    maximum. POT 0.8.2's own linear-domain method stops elsewhere (~1 % of the maximum on 24 x 24 images, at any
+    stopThr; wrong with non-uniform weights, POT PR #870), so code that relied on it sees that difference. With
+    log=True, (barycenter, {'err', 'niter', 'converged'}).
     """
     if method not in ("sinkhorn", "sinkhorn_log"):
         raise ValueError(f"Unknown method '{method}'.")
@@ -70,6 +73,7 @@ def convolutional_barycenter2d(A, reg, weights=None, method="sinkhorn", numIterm
     if A_.ndim != 3:
         raise ValueError(f"A: expected [k, h, w] images, got shape {A_.shape}")
     bary, info = _wbary.convolutional_barycenter([A_[k] for k in range(A_.shape[0])], _weights(weights, A_.shape[0]),
-                                                 eps=reg, max_iterations=numItermax, tolerance=stopThr, log=True)
+                                                 eps=reg, max_iterations=numItermax, tolerance=stopThr,
+                                                 log_domain=method == "sinkhorn_log", log=True)
     return _finish(A, bary, info, log, warn, "Convolutional Sinkhorn did not converge. Try a larger number of "
                    "iterations `numItermax` or a larger entropy `reg`.")

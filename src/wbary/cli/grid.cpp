@@ -67,6 +67,9 @@ void register_grid(CLI::App& app) {
                   "with --blur-px: start from twice the blur and halve it (eps-scaling; same result, fewer iterations)")
       ->capture_default_str();
   cmd->add_option("--max-sharpening", o->config.max_sharpening, "largest exponent beta of --sharpen")->capture_default_str();
+  cmd->add_flag("--log-domain", o->config.log_domain,
+                "every iteration in the log domain (POT's sinkhorn_log); by default 2-D images run in the linear "
+                "domain on the inputs' supports while that is exact");
   cmd->add_flag("--quiet,-q", o->quiet, "no report of the blur used");
   cmd->add_option("--steps", o->steps, "with 2 inputs: write an interpolation strip of k barycenters instead");
   cmd->add_flag("--invert", o->invert, "bright = mass (default: dark = mass)");

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "wbary/error.h"
+#include "wbary/grid/linear_domain_barycenter.h"
 #include "wbary/ot/bregman_barycenter.h"
 
 namespace wbary::grid {
@@ -138,6 +139,34 @@ SharpenedDensity sharpen_log_density(const at::Tensor& log_mu, double limit, dou
   return out;
 }
 
+ot::BregmanResult ConvolutionalBarycenter::iterate(const at::Tensor& densities, const at::Tensor& logA,
+                                                   const std::vector<double>& weights,
+                                                   const ot::LogBarycenterMap& project, const at::Tensor& start,
+                                                   int64_t* linear) const {
+  constexpr int kCheckPhase = 9;  // POT's convolutional_barycenter2d: error at iteration % 10 == 9
+  ot::BregmanConfig bregman{config_.max_iterations, config_.tolerance};
+  const auto log_k = [this](const at::Tensor& t) { return log_convolve(t); };  // symmetric kernel: K^T = K
+  if (config_.log_domain || project || densities.dim() != 3) {
+    return ot::log_bregman_barycenter(logA, weights, log_k, log_k, bregman, kCheckPhase, project, start);
+  }
+  const int64_t n1 = densities.size(1), n2 = densities.size(2);
+  const LinearDomainOutcome head =
+      linear_domain_barycenter(densities, weights, at::exp(log_kernel(n1, axis_epsilon(n1))),
+                               at::exp(log_kernel(n2, axis_epsilon(n2))), bregman, kCheckPhase, start);
+  *linear += head.result.iterations;
+  if (!head.underflowed) return head.result;
+  // The rest in the log domain from the last good scalings, its error
+  // checks on the same iterations as if it had run from the start.
+  const int64_t done = head.result.iterations;
+  bregman.max_iterations = std::max<int64_t>(1, bregman.max_iterations - done);
+  const int phase = static_cast<int>(((kCheckPhase - done) % 10 + 10) % 10);
+  ot::BregmanResult tail =
+      ot::log_bregman_barycenter(logA, weights, log_k, log_k, bregman, phase, {}, head.result.log_scalings);
+  tail.iterations += done;
+  tail.error_trace.insert(tail.error_trace.begin(), head.result.error_trace.begin(), head.result.error_trace.end());
+  return tail;
+}
+
 GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor>& densities,
                                                     std::vector<double> weights) const {
   if (densities.size() < 1) throw InvalidArgument("grid barycenter: no input densities");
@@ -166,8 +195,9 @@ GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor
   weights = ot::normalised_weights(std::move(weights), densities.size(), "--weights");
 
   // POT's _convolutional_barycenter2d_log (error checked at iteration % 10 == 9).
-  const at::Tensor logA = at::log(at::stack(normalised) + config_.stabiliser);  // [count, *grid]
-  const auto log_k = [this](const at::Tensor& t) { return log_convolve(t); };  // symmetric kernel: K^T = K
+  const at::Tensor stacked = at::stack(normalised);                     // [count, *grid]
+  const at::Tensor logA = at::log(stacked + config_.stabiliser);
+  int64_t linear_iterations = 0;
   ot::LogBarycenterMap sharpen;
   SharpeningReport sharpening;
   if (config_.sharpen) {
@@ -197,20 +227,18 @@ GridBarycenterResult ConvolutionalBarycenter::solve(const std::vector<at::Tensor
       ConvolutionalBarycenterConfig stage = config_;
       stage.blur_pixels = blur;
       const ConvolutionalBarycenter coarse(stage);
-      const auto coarse_k = [&coarse](const at::Tensor& t) { return coarse.log_convolve(t); };
       if (start.defined()) start = start * std::pow(previous_blur / blur, 2);
-      const ot::BregmanResult r = ot::log_bregman_barycenter(
-          logA, weights, coarse_k, coarse_k, {config_.max_iterations, config_.tolerance}, /*check_phase=*/9, {}, start);
+      const ot::BregmanResult r = coarse.iterate(stacked, logA, weights, {}, start, &linear_iterations);
       start = r.log_scalings;
       annealing_iterations += r.iterations;
       previous_blur = blur;
     }
     if (start.defined()) start = start * std::pow(previous_blur / config_.blur_pixels, 2);
   }
-  ot::BregmanResult b = ot::log_bregman_barycenter(
-      logA, weights, log_k, log_k, {config_.max_iterations, config_.tolerance}, /*check_phase=*/9, sharpen, start);
+  ot::BregmanResult b = iterate(stacked, logA, weights, sharpen, start, &linear_iterations);
   b.iterations += annealing_iterations;
   GridBarycenterResult result;
+  result.linear_domain_iterations = linear_iterations;
   // A sharpened barycenter keeps the iterate's mass, which need not be 1.
   result.barycenter = config_.sharpen ? b.barycenter / b.barycenter.sum() : b.barycenter;
   if (config_.sharpen) {

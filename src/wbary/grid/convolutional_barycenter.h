@@ -14,11 +14,14 @@
 // K = exp(-|x - y|^2 / eps), i.e. a standard deviation of sqrt(eps / 2) (n - 1)
 // pixels on an n-pixel axis (eps = 4e-3: 3 px at 64^2, 23 px at 512^2).
 //
-// Each 1-D log-convolution is computed as a matrix product in the linear
-// domain after shifting every column by its maximum (exact up to round-off);
-// the entries whose sum underflows there (eps tiny, mass far away) are
-// recomputed by an exact log-sum-exp, so the result matches the pure
-// log-domain algorithm at GEMM speed.
+// On 2-D images the iterations run in the linear domain with every product
+// cut to the inputs' supports (grid/linear_domain_barycenter.h) for as long
+// as nothing underflows there, then go on in the log domain. In the log
+// domain each 1-D log-convolution is computed as a matrix product in the
+// linear domain after shifting every column by its maximum (exact up to
+// round-off); the entries whose sum underflows there (eps tiny, mass far
+// away) are recomputed by an exact log-sum-exp, so the result matches the
+// pure log-domain algorithm at GEMM speed.
 //
 // Example:
 //   grid::ConvolutionalBarycenter solver({.blur_pixels = 1.5});   // or {.epsilon = 4e-3}, as POT
@@ -31,6 +34,8 @@
 
 #include <optional>
 #include <vector>
+
+#include "wbary/ot/bregman_barycenter.h"
 
 namespace wbary::grid {
 
@@ -62,6 +67,11 @@ struct ConvolutionalBarycenterConfig {
   // ot::log_bregman_barycenter) and stop on Solomon et al.'s criterion.
   bool sharpen = false;
   double max_sharpening = 4;     // upper end of beta's bracket (their first code: [1, 4])
+  // Every iteration in the log domain (POT's method="sinkhorn_log", with its
+  // stabThr added to the inputs). Otherwise 2-D inputs without sharpening
+  // start in the linear domain, restricted to the inputs' supports, and
+  // switch when it would lose precision: the same iterates, 3-10x faster.
+  bool log_domain = false;
 };
 
 /// -sum mu log mu of a density given by its log (0 log 0 = 0).
@@ -96,6 +106,7 @@ struct GridBarycenterResult {
   std::vector<at::Tensor> log_scalings;  // log v_k, the dual scalings of each input (POT #728)
   Convergence convergence;
   std::optional<SharpeningReport> sharpening;  // set when config.sharpen
+  int64_t linear_domain_iterations = 0;        // of convergence.iterations, those run in the linear domain
 };
 
 class ConvolutionalBarycenter {
@@ -117,6 +128,13 @@ class ConvolutionalBarycenter {
   at::Tensor log_convolve(const at::Tensor& log_images) const;
 
  private:
+  // The Bregman iterations from `start` (log v_k, or undefined for 0):
+  // linear domain first where it applies (see the file comment), log domain
+  // for the rest. densities [count, *grid] sum to 1 each; logA is their log
+  // with the stabiliser. Adds the linear-domain iterations to *linear.
+  ot::BregmanResult iterate(const at::Tensor& densities, const at::Tensor& logA, const std::vector<double>& weights,
+                            const ot::LogBarycenterMap& project, const at::Tensor& start, int64_t* linear) const;
+
   ConvolutionalBarycenterConfig config_;
 };
 
