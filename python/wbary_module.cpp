@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "wbary/barycenter/evaluation.h"
@@ -232,6 +233,20 @@ PYBIND11_MODULE(_wbary, m) {
   py::register_exception<wbary::DivergenceError>(m, "DivergenceError", PyExc_ValueError);
   py::register_exception<wbary::IoError>(m, "IoError", PyExc_OSError);
   m.attr("__version__") = WBARY_VERSION;
+
+  m.def(
+      "set_threads",
+      [](int threads) {
+        if (threads < 0) throw wbary::InvalidArgument("threads: got " + std::to_string(threads) + ", expected >= 0");
+        at::set_num_threads(threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                         : threads);
+      },
+      py::arg("threads") = 0,
+      "CPU threads for wbary's solvers (0 = every core, the default from import, as the CLI's --threads 0). "
+      "Shared with PyTorch in this process (one LibTorch thread pool).");
+  m.def("get_threads", [] { return at::get_num_threads(); }, "CPU threads wbary's solvers use now.");
+  // Every core from the start, as the CLI (LibTorch alone would start at 1).
+  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
   m.def(
       "w2",

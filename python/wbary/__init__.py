@@ -2,7 +2,8 @@
 
 Exact and entropic optimal transport, free-support, fixed-support, convolutional and Gaussian barycenters, and
 the neural barycenter solvers (NWB, CWB, CRWB, NWB-II, robust), on NumPy arrays; the solvers are wbary's C++
-library (LibTorch) and release the GIL while they run.
+library (LibTorch) and release the GIL while they run, on every core (`wbary.set_threads(n)` to change; the
+thread pool is LibTorch's, shared with PyTorch in the same process).
 
     import wbary, numpy as np
     wbary.w2(x, y)["cost"]                          # exact W2^2 between point clouds

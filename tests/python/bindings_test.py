@@ -82,12 +82,29 @@ ours = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, ma
 theirs = ot.bregman.convolutional_barycenter2d(img, 4e-3, np.array([0.3, 0.7]), method="sinkhorn_log",
                                                numItermax=50, stopThr=0)
 check("convolutional = POT", np.abs(ours - theirs).max() < 1e-12, np.abs(ours - theirs).max())
+in_log, info = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, max_iterations=50,
+                                              tolerance=0, log_domain=True, log=True)
+check("convolutional log_domain=True = POT", np.abs(in_log - theirs).max() < 1e-12
+      and info["linear_domain_iterations"] == 0, (np.abs(in_log - theirs).max(), info["linear_domain_iterations"]))
 _, info = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, max_iterations=50, tolerance=0,
                                          log=True)
-check("convolutional log (capped)", info["iterations"] == 50 and not info["converged"], info)
+check("convolutional log (capped)", info["iterations"] == 50 and not info["converged"]
+      and info["linear_domain_iterations"] == 50, info)
 _, info = wbary.convolutional_barycenter([img[0], img[1]], [0.3, 0.7], eps=4e-3, tolerance=1e-6, log=True)
 check("convolutional log (converged)", info["converged"] and 0 < info["iterations"] < 10000
       and info["error_trace"][-1] <= 1e-6, (info["iterations"], info["error_trace"][-3:]))
+
+# Threads: every core from import (as the CLI), settable.
+check("threads default to every core", wbary.get_threads() == os.cpu_count(), (wbary.get_threads(), os.cpu_count()))
+wbary.set_threads(1)
+check("set_threads(1)", wbary.get_threads() == 1, wbary.get_threads())
+wbary.set_threads()
+check("set_threads() = every core", wbary.get_threads() == os.cpu_count(), wbary.get_threads())
+try:
+    wbary.set_threads(-1)
+    check("set_threads(-1) refused", False)
+except wbary.InvalidArgument as e:
+    check("set_threads(-1) refused", "threads" in str(e), e)
 
 # Gaussian barycenter: commuting covariances have the closed form (sum w_i S_i^1/2)^2.
 d1, d2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])
