@@ -125,6 +125,10 @@ s,u=np.load('$T/gs.npy'),np.load('$T/gu.npy'); assert abs(s.sum()-1)<1e-3 and H(
   "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps "$(awk 'BEGIN{printf "%.17g", 2*9/31/31}')" --out "$T/ge.npy" -q && \
   $PY -c "import numpy as np; assert np.abs(np.load('$T/gp.npy')-np.load('$T/ge.npy')).max()<1e-9" \
   && ok || bad "--blur-px 3 on 32 px differs from --eps 2*(3/31)^2"
+# --log-domain: every iteration in the log domain (POT's stabThr on the inputs' zeros: ~1e-10 of the peak).
+"$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --eps 0.004 --log-domain --out "$T/gl.npy" -q && \
+  $PY -c "import numpy as np; a,b=np.load('$T/gb.npy'),np.load('$T/gl.npy'); assert np.abs(a-b).max()<1e-8*b.max()" \
+  && ok || bad "--log-domain differs from the default"
 expect_error "grid blur and eps" "--eps" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --blur-px 2 --eps 0.01 --out "$T/x22.png"
 expect_error "grid blur" "--blur-px" "$WBARY" grid-barycenter "$T/a.png" "$T/b.png" --blur-px 0 --out "$T/x23.png"
 expect_error "grid sizes" "expected [32, 32]" "$WBARY" grid-barycenter "$T/a.png" "$T/small.png" --out "$T/x20.png"
