@@ -40,6 +40,7 @@ np.save('b.npy', ((abs(x - 0.7) < 0.15) & (abs(y - 0.4) < 0.2)).astype(float))
 " || fail "python3 -c 'import wbary'"
 wbary grid-predict a.npy b.npy --out p.npy >/dev/null 2>&1 || fail "wbary grid-predict with the shipped model"
 man -w wbary >/dev/null 2>&1 || [ -f /usr/share/man/man1/wbary.1.gz ] || fail "no man page"
+grep -q "ConvolutionalBarycenter" /usr/share/doc/wbary/api/annotated.html 2>/dev/null || fail "no API reference"
 echo "ok: the installed package runs (--version, gaussian, import wbary, grid-predict)"
 
 files=$(dpkg -L wbary | while read -r f; do [ -f "$f" ] && echo "$f"; done)

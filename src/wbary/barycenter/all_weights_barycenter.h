@@ -40,15 +40,19 @@ class IcnnPotential;
 
 namespace wbary::barycenter {
 
+/// NWB-II: one training that answers for every weight vector (NWB paper §3, supplementary §B).
 class AllWeightsBarycenter : public BarycenterSolver {
  public:
+  /// Sets up the networks for the problem's marginals; InvalidArgument on a bad config.
   AllWeightsBarycenter(BarycenterProblem problem, AllWeightsBarycenterConfig config);
   ~AllWeightsBarycenter() override;
 
   training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {}) override;
   /// One outer iteration (K_2 f-updates of K_1 g-updates each, one h-update).
   training::StepInfo step();
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const override { return step_; }
+  /// The problem being solved.
   const BarycenterProblem& problem() const override { return problem_; }
   /// The model that comes out: the averaged networks when config.averaging
   /// > 0 (with the training history), else the last iterate.
@@ -65,7 +69,7 @@ class AllWeightsBarycenter : public BarycenterSolver {
   at::Tensor training_weights(int64_t step) const;
 
  private:
-  // Detached losses of the last inner updates, per marginal [N].
+  /// Detached losses of the last inner updates, per marginal [N].
   struct InnerLosses {
     at::Tensor loss_g, f_mu, f_t;
   };
@@ -78,14 +82,14 @@ class AllWeightsBarycenter : public BarycenterSolver {
 
   BarycenterProblem problem_;
   AllWeightsBarycenterModel model_;
-  std::unique_ptr<AllWeightsBarycenterModel> averaged_;  // config.averaging > 0
-  // Adam on the convex paths' and context paths' flat parameters; h's own.
+  std::unique_ptr<AllWeightsBarycenterModel> averaged_;  ///< config.averaging > 0
+  /// Adam on the convex paths' and context paths' flat parameters; h's own.
   std::unique_ptr<nn::FlatAdam> opt_f_convex_, opt_f_context_, opt_g_convex_, opt_g_context_;
   std::unique_ptr<torch::optim::Adam> opt_h_;
-  // The ICNNs f_i(.; w), g_i(.; w) at the current w, for the kernels.
+  /// The ICNNs f_i(.; w), g_i(.; w) at the current w, for the kernels.
   std::unique_ptr<nn::IcnnPotential> f_at_w_, g_at_w_;
   int64_t step_ = 0;
-  training::ScheduleHorizon horizon_{0, 0};  // set in the constructor; the schedule's length (config.schedule_seconds)
+  training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor; the schedule's length (config.schedule_seconds)
   double elapsed_before_ = 0;
 };
 

@@ -18,55 +18,55 @@
 
 namespace wbary::barycenter {
 
-// Algorithm 1's loop and its defaults are NWB's (AlgorithmOneConfig).
+/// Algorithm 1's loop and its defaults are NWB's (AlgorithmOneConfig).
 struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
-  // --- networks
-  // f_i(x; w), g_i(x; w): partially input-convex in x, free in the weight
-  // vector w (nn/picnn.h; the authors' PICNN_LastInp_Quadratic). Square
-  // offset 1, unlike NWB's default (the authors'): with it the potentials
-  // are convex in x everywhere (nn/icnn.h).
+  /// --- networks
+  /// f_i(x; w), g_i(x; w): partially input-convex in x, free in the weight
+  /// vector w (nn/picnn.h; the authors' PICNN_LastInp_Quadratic). Square
+  /// offset 1, unlike NWB's default (the authors'): with it the potentials
+  /// are convex in x everywhere (nn/icnn.h).
   nn::PicnnConfig potential = [] {
     nn::PicnnConfig p;
     p.convex.square_offset = 1;
     return p;
   }();
-  // h(z, w) (nn/conditional_generator.h: NWB's generator on [z, w], the
-  // authors' Different_Weights_NormalNet, with an output affine in w).
+  /// h(z, w) (nn/conditional_generator.h: NWB's generator on [z, w], the
+  /// authors' Different_Weights_NormalNet, with an output affine in w).
   nn::GeneratorConfig generator;
-  // BatchNorm in h when d >= this (resolved() sets generator.batch_norm).
-  // w is constant over a training batch, so BatchNorm normalises with that
-  // w's statistics, and sample() does the same (its running statistics mix
-  // every w of training). Measured on three Gaussians, 2500 iterations,
-  // BW2-UVP of h at the centre: d = 8, 0.04 % with BatchNorm, 2.2 % without;
-  // d = 2, 0.93 % with, 0.14 % without (BENCHMARKS.md).
+  /// BatchNorm in h when d >= this (resolved() sets generator.batch_norm).
+  /// w is constant over a training batch, so BatchNorm normalises with that
+  /// w's statistics, and sample() does the same (its running statistics mix
+  /// every w of training). Measured on three Gaussians, 2500 iterations,
+  /// BW2-UVP of h at the centre: d = 8, 0.04 % with BatchNorm, 2.2 % without;
+  /// d = 2, 0.93 % with, 0.14 % without (BENCHMARKS.md).
   int64_t batch_norm_from_dim = 4;
-  int64_t latent_dim = 0;  // dimension of Z ~ N(0, I); 0 = d
+  int64_t latent_dim = 0;  ///< dimension of Z ~ N(0, I); 0 = d
 
-  // --- the weight vectors (supplementary §B)
-  // w ~ Dirichlet(alpha 1_N) (the authors' choice_weight = 1: alpha = 1,
-  // uniform on the simplex), one vector for a whole batch, held for
-  // `weight_repeat` outer iterations. The authors hold each for 30
-  // (NUM_WEIGHTS_repeated); a fresh one every iteration was better in every
-  // measurement here (three 2-D Gaussians, 90 s: BW2-UVP of h at the centre
-  // 1.75 % against 4.73 %; BENCHMARKS.md).
+  /// --- the weight vectors (supplementary §B)
+  /// w ~ Dirichlet(alpha 1_N) (the authors' choice_weight = 1: alpha = 1,
+  /// uniform on the simplex), one vector for a whole batch, held for
+  /// `weight_repeat` outer iterations. The authors hold each for 30
+  /// (NUM_WEIGHTS_repeated); a fresh one every iteration was better in every
+  /// measurement here (three 2-D Gaussians, 90 s: BW2-UVP of h at the centre
+  /// 1.75 % against 4.73 %; BENCHMARKS.md).
   double dirichlet_concentration = 1;
-  int64_t weight_repeat = 1;
-  // Share of draws replaced by a vertex e_k (wbary; the authors have none):
-  // w = e_k must give back marginal k, and Dirichlet(1) rarely comes near a
-  // vertex (data/simplex.h). Three 2-D Gaussians, 2500 iterations: BW2-UVP
-  // of h at the hardest vertex 5.97 % with 0.1, 3.74 % with 0.3, the
-  // interior unchanged (BENCHMARKS.md).
+  int64_t weight_repeat = 1;  ///< batches that reuse one Dirichlet draw of w (the authors' R)
+  /// Share of draws replaced by a vertex e_k (wbary; the authors have none):
+  /// w = e_k must give back marginal k, and Dirichlet(1) rarely comes near a
+  /// vertex (data/simplex.h). Three 2-D Gaussians, 2500 iterations: BW2-UVP
+  /// of h at the hardest vertex 5.97 % with 0.1, 3.74 % with 0.3, the
+  /// interior unchanged (BENCHMARKS.md).
   double vertex_fraction = 0.3;
 
-  // --- run
-  // fused: the ICNN kernels on the potentials' effective weights at this
-  // batch's w (nn/picnn.h), autograd through the small map to the
-  // parameters; autograd: double backward throughout (the reference).
+  /// --- run
+  /// fused: the ICNN kernels on the potentials' effective weights at this
+  /// batch's w (nn/picnn.h), autograd through the small map to the
+  /// parameters; autograd: double backward throughout (the reference).
   nn::Engine engine = nn::Engine::kFused;
-  uint64_t seed = 0;
-  std::string dtype = "float32";
-  std::string device = "cpu";
-  int64_t log_every = 100;
+  uint64_t seed = 0;  ///< Seed of every random draw (initialisation, batches, latents): the same seed gives the same run.
+  std::string dtype = "float32";  ///< Floating-point type of the networks and the arithmetic (float32 or float64).
+  std::string device = "cpu";  ///< Where the computation runs: "cpu" or "cuda" (a LibTorch device string).
+  int64_t log_every = 100;  ///< Steps between two records of the losses (history and progress lines).
 };
 
 config::FieldList fields(AllWeightsBarycenterConfig& config);

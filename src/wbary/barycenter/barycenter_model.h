@@ -25,14 +25,18 @@
 
 namespace wbary::barycenter {
 
+/// A trained continuous barycenter: sample it, push marginals onto it, pull it back, save it.
 class BarycenterModel {
  public:
   virtual ~BarycenterModel() = default;
 
   /// The method that trained it: "nwb", "cwb" or "crwb" (methods.h).
   virtual std::string method() const = 0;
+  /// Dimension d of the barycenter and of every marginal.
   virtual int64_t dim() const = 0;
+  /// Number N of marginals.
   virtual int64_t count() const = 0;
+  /// The barycentric weights a_i (non-negative, summing to 1).
   virtual const std::vector<double>& weights() const = 0;
   /// Where each marginal came from (specs or absolute paths), for evaluation
   /// and for sample_by_pushing.
@@ -58,6 +62,7 @@ class BarycenterModel {
   virtual nlohmann::json metadata() const = 0;
   /// Training and evaluation records (JSON objects with a "step" field).
   virtual nlohmann::json& history() = 0;
+  /// Training and evaluation records (JSON objects with a "step" field).
   virtual const nlohmann::json& history() const = 0;
 
  protected:

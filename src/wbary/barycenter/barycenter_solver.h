@@ -21,6 +21,7 @@
 
 namespace wbary::barycenter {
 
+/// A continuous barycenter method (NWB, CWB, CRWB, NWB-II): fit a problem into a model.
 class BarycenterSolver {
  public:
   virtual ~BarycenterSolver() = default;
@@ -29,7 +30,9 @@ class BarycenterSolver {
   /// true; may be called again to continue. DivergenceError names the step
   /// and the loss at the first non-finite loss.
   virtual training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks) = 0;
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   virtual int64_t steps_done() const = 0;
+  /// The problem being solved.
   virtual const BarycenterProblem& problem() const = 0;
   /// The model that comes out now (averaged where the config asks for it).
   virtual BarycenterModel& result() = 0;

@@ -31,6 +31,7 @@ class FlatAdam;
 
 namespace wbary::barycenter {
 
+/// CWB (Li et al. 2020): the continuous regularized barycenter's unregularized variant on ICNN potentials.
 class ContinuousBarycenter : public BarycenterSolver {
  public:
   /// Validates, builds the networks and pre-trains them to the identity.
@@ -40,7 +41,9 @@ class ContinuousBarycenter : public BarycenterSolver {
   training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {}) override;
   /// One step of the loss above.
   training::StepInfo step();
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const override { return step_; }
+  /// The problem being solved.
   const BarycenterProblem& problem() const override { return problem_; }
   ContinuousBarycenterModel& result() override { return model_; }
   nlohmann::json& history() override { return model_.history(); }
@@ -53,11 +56,12 @@ class ContinuousBarycenter : public BarycenterSolver {
 
   /// Steps the identity pre-training took and its final MSE.
   int64_t pretrain_steps() const { return pretrain_steps_; }
+  /// Mean squared error of the pre-training (grad psi_i fitted to the identity) when it stopped.
   double pretrain_mse() const { return pretrain_mse_; }
 
  private:
-  // The loss terms of one step (detached) and t = grad psi_i(x); the
-  // parameter gradients are left in the networks' gradient views.
+  /// The loss terms of one step (detached) and t = grad psi_i(x); the
+  /// parameter gradients are left in the networks' gradient views.
   struct Losses {
     at::Tensor dual, cycle, congruence, push;
   };
@@ -68,7 +72,7 @@ class ContinuousBarycenter : public BarycenterSolver {
   BarycenterProblem problem_;
   ContinuousBarycenterModel model_;
   std::unique_ptr<nn::FlatAdam> opt_psi_, opt_conj_;
-  at::Tensor weights_;  // a_i, [N] in the network dtype
+  at::Tensor weights_;  ///< a_i, [N] in the network dtype
   int64_t step_ = 0;
   double elapsed_before_ = 0;
   int64_t pretrain_steps_ = 0;

@@ -23,20 +23,25 @@
 
 namespace wbary::barycenter {
 
+/// A trained CWB model: push through grad psi_i, pull through grad psibar_i.
 class ContinuousBarycenterModel : public BarycenterModel {
  public:
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 1;  ///< Version of the model.json / model.pt layout this class writes and reads.
 
   /// Fresh networks for `count` marginals in R^dim, initialised from config.seed.
   ContinuousBarycenterModel(int64_t dim, int64_t count, std::vector<double> weights,
                             std::vector<std::string> marginal_specs, ContinuousBarycenterConfig config);
 
   std::string method() const override { return "cwb"; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const override { return dim_; }
+  /// Number N of marginals.
   int64_t count() const override { return count_; }
+  /// The barycentric weights a_i (non-negative, summing to 1).
   const std::vector<double>& weights() const override { return weights_; }
   const std::vector<std::string>& marginal_specs() const override { return specs_; }
   uint64_t seed() const override { return config_.seed; }
+  /// The configuration it was trained with.
   const ContinuousBarycenterConfig& config() const { return config_; }
 
   bool has_generator() const override { return false; }
@@ -48,13 +53,15 @@ class ContinuousBarycenterModel : public BarycenterModel {
   at::Tensor pull(int64_t i, const at::Tensor& y) const override;
 
   void save(const std::string& dir) const override;
+  /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
   static ContinuousBarycenterModel load(const std::string& dir, const std::string& device = "");
   nlohmann::json metadata() const override;
   nlohmann::json& history() override { return history_; }
+  /// Training and evaluation records (JSON objects with a "step" field).
   const nlohmann::json& history() const override { return history_; }
 
-  std::shared_ptr<nn::IcnnPotential> psi;        // N stacked: marginal -> barycenter
-  std::shared_ptr<nn::IcnnPotential> conjugate;  // N stacked: barycenter -> marginal
+  std::shared_ptr<nn::IcnnPotential> psi;        ///< N stacked: marginal -> barycenter
+  std::shared_ptr<nn::IcnnPotential> conjugate;  ///< N stacked: barycenter -> marginal
 
  private:
   int64_t dim_;

@@ -33,11 +33,12 @@
 
 namespace wbary::barycenter {
 
+/// BW2-UVP of a model's samples against the exact Gaussian barycenter.
 struct GaussianEvaluation {
-  std::optional<double> uvp_generator;  // BW2-UVP(h#eta, exact), percent; models with a generator
-  double uvp_push = 0;                // sum_i a_i BW2-UVP(grad g_i # mu_i, exact), percent
-  std::vector<double> uvp_push_each;  // per marginal
-  data::GaussianMoments exact;        // the exact barycenter
+  std::optional<double> uvp_generator;  ///< BW2-UVP(h#eta, exact), percent; models with a generator
+  double uvp_push = 0;                ///< sum_i a_i BW2-UVP(grad g_i # mu_i, exact), percent
+  std::vector<double> uvp_push_each;  ///< per marginal
+  data::GaussianMoments exact;        ///< the exact barycenter
 };
 
 /// nullopt unless every marginal of `problem` is Gaussian. Uses n samples
@@ -45,13 +46,14 @@ struct GaussianEvaluation {
 std::optional<GaussianEvaluation> evaluate_gaussian(const BarycenterModel& model,
                                                     const BarycenterProblem& problem, int64_t n, uint64_t seed);
 
+/// UVP of a model's samples against the exact discrete barycenter of its input clouds.
 struct DiscreteEvaluation {
-  int64_t samples = 0;                // n, points of every cloud
-  std::string reference;              // how the exact barycenter was computed
-  std::optional<double> uvp_generator;  // UVP(h#eta, exact), percent; models with a generator
-  double uvp_push = 0;                // sum_i a_i UVP(grad g_i # mu_i, exact), percent
-  std::vector<double> uvp_push_each;  // per marginal
-  double sampling_floor = 0;          // UVP(exact of one sample, exact of another), percent
+  int64_t samples = 0;                ///< n, points of every cloud
+  std::string reference;              ///< how the exact barycenter was computed
+  std::optional<double> uvp_generator;  ///< UVP(h#eta, exact), percent; models with a generator
+  double uvp_push = 0;                ///< sum_i a_i UVP(grad g_i # mu_i, exact), percent
+  std::vector<double> uvp_push_each;  ///< per marginal
+  double sampling_floor = 0;          ///< UVP(exact of one sample, exact of another), percent
 };
 
 /// The exact barycenter of clouds [n_i, d] with weights (see above): points

@@ -20,20 +20,24 @@
 
 namespace wbary::barycenter {
 
+/// Stopping rule of the Gaussian fixed point.
 struct GaussianBarycenterConfig {
-  int64_t max_iterations = 1000;  // ample: convergence is linear, ~20-60 iterations at d = 256
-  double tolerance = 1e-10;       // on |S_{k+1} - S_k|_F^2 (compare_dist_results.py)
+  int64_t max_iterations = 1000;  ///< ample: convergence is linear, ~20-60 iterations at d = 256
+  double tolerance = 1e-10;       ///< on |S_{k+1} - S_k|_F^2 (compare_dist_results.py)
 };
 
+/// The barycenter N(mean, covariance) and how the fixed point ended.
 struct GaussianBarycenterResult {
-  data::GaussianMoments barycenter;
-  bool converged = false;
-  int64_t iterations = 0;
-  std::vector<double> error_trace;  // |S_{k+1} - S_k|_F^2 per iteration
+  data::GaussianMoments barycenter;  ///< mean and covariance of the barycenter
+  bool converged = false;  ///< Whether the stopping rule was met before the iteration cap.
+  int64_t iterations = 0;  ///< Iterations run.
+  std::vector<double> error_trace;  ///< |S_{k+1} - S_k|_F^2 per iteration
 };
 
+/// The exact W2 barycenter of Gaussians by the fixed point of Alvarez-Esteban et al. (2016).
 class GaussianBarycenter {
  public:
+  /// A solver with this stopping rule.
   explicit GaussianBarycenter(GaussianBarycenterConfig config = {});
 
   /// Throws InvalidArgument if the weights are not a probability vector of

@@ -32,10 +32,11 @@
 
 namespace wbary::barycenter {
 
+/// One barycenter method as the CLI and load_model know it: name, solver factory, model loader.
 struct Method {
-  std::string name;    // "nwb", as in --method
-  std::string title;   // one line: the method and its paper
-  std::string format;  // the "format" its model.json carries
+  std::string name;    ///< "nwb", as in --method
+  std::string title;   ///< one line: the method and its paper
+  std::string format;  ///< the "format" its model.json carries
   /// A fresh config with the method's defaults, as a field list that owns it.
   std::function<config::FieldList()> default_config;
   /// A solver for `problem` with `config` (JSON of the method's fields;

@@ -58,10 +58,11 @@ namespace wbary::barycenter {
 /// rank owns which marginal. `problem.marginals` holds the owned marginals'
 /// samplers and distributed::RemoteMarginal for the others.
 struct MarginalParallel {
-  std::shared_ptr<distributed::ProcessGroup> group;
-  distributed::MarginalPartition partition;
+  std::shared_ptr<distributed::ProcessGroup> group;  ///< the ranks taking part
+  distributed::MarginalPartition partition;  ///< which rank trains which marginal's f_i, g_i
 };
 
+/// NWB (Fan et al. 2021, Algorithm 1): ICNN potentials f_i, g_i and a generator h in a min-max-min loop.
 class NeuralBarycenter : public BarycenterSolver {
  public:
   /// Validates the problem and config (InvalidArgument names the field)
@@ -79,11 +80,14 @@ class NeuralBarycenter : public BarycenterSolver {
   /// Runs exactly one outer iteration (Algorithm 1's body) and reports it.
   training::StepInfo step();
 
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const override { return step_; }
   /// The networks being trained (the last iterate); in a marginal-parallel
   /// run, this rank's marginals only (see owned()).
   const NeuralBarycenterModel& model() const { return model_; }
+  /// The model as trained so far.
   NeuralBarycenterModel& model() { return model_; }
+  /// The problem being solved.
   const BarycenterProblem& problem() const override { return problem_; }
   std::string describe() const override;
   /// The model that comes out: the averaged networks when config.averaging
@@ -110,35 +114,35 @@ class NeuralBarycenter : public BarycenterSolver {
  private:
   void apply_learning_rate_schedule();
   void update_average();
-  // The f- and g-updates of one outer iteration (Algorithm 1's two inner
-  // loops), filling the per-marginal batch means used for reporting.
+  /// The f- and g-updates of one outer iteration (Algorithm 1's two inner
+  /// loops), filling the per-marginal batch means used for reporting.
   struct InnerLosses {
-    at::Tensor loss_g;  // [N] E f_i(grad g_i(Y)) - <Y, grad g_i(Y)>
-    at::Tensor f_mu;    // [N] E f_i(h(Z))
-    at::Tensor f_t;     // [N] E f_i(grad g_i(Y))
+    at::Tensor loss_g;  ///< [N] E f_i(grad g_i(Y)) - <Y, grad g_i(Y)>
+    at::Tensor f_mu;    ///< [N] E f_i(h(Z))
+    at::Tensor f_t;     ///< [N] E f_i(grad g_i(Y))
   };
   InnerLosses update_potentials_autograd(const at::Tensor& y, const at::Tensor& mu);
   InnerLosses update_potentials_fused(const at::Tensor& y, const at::Tensor& mu);
-  // sum_i a_i grad f_i(mu) over this process's marginals, and sum_i a_i E f_i(mu).
+  /// sum_i a_i grad f_i(mu) over this process's marginals, and sum_i a_i E f_i(mu).
   void weighted_potential_gradient(const at::Tensor& mu_n, at::Tensor& gradient, at::Tensor& value) const;
-  // Marginal-parallel: the full-size state assembled from every rank (collective).
+  /// Marginal-parallel: the full-size state assembled from every rank (collective).
   void assemble(bool with_optimisers) const;
-  // The full-size model and optimisers that assemble() fills (marginal-parallel only).
+  /// The full-size model and optimisers that assemble() fills (marginal-parallel only).
   struct FullState;
 
   BarycenterProblem problem_;
-  std::vector<int64_t> owned_;  // global index of model_'s marginal k (all of them in one process)
+  std::vector<int64_t> owned_;  ///< global index of model_'s marginal k (all of them in one process)
   NeuralBarycenterModel model_;
-  std::unique_ptr<NeuralBarycenterModel> averaged_;  // config.averaging > 0
+  std::unique_ptr<NeuralBarycenterModel> averaged_;  ///< config.averaging > 0
   std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
   std::unique_ptr<torch::optim::Adam> opt_h_;
-  at::Tensor weights_;  // a_i as [N] in the network dtype
+  at::Tensor weights_;  ///< a_i as [N] in the network dtype
   int64_t step_ = 0;
-  training::ScheduleHorizon horizon_{0, 0};  // set in the constructor; the schedule's length (config.schedule_seconds)
-  double elapsed_before_ = 0;  // training seconds from runs this one resumed
-  nn::IdentityFit pretrain_;   // config.pretrain_iterations > 0
-  std::shared_ptr<distributed::ProcessGroup> group_;  // null in one process
-  std::unique_ptr<FullState> full_;                   // marginal-parallel only
+  training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor; the schedule's length (config.schedule_seconds)
+  double elapsed_before_ = 0;  ///< training seconds from runs this one resumed
+  nn::IdentityFit pretrain_;   ///< config.pretrain_iterations > 0
+  std::shared_ptr<distributed::ProcessGroup> group_;  ///< null in one process
+  std::unique_ptr<FullState> full_;                   ///< marginal-parallel only
 };
 
 }  // namespace wbary::barycenter

@@ -30,6 +30,7 @@ namespace wbary::barycenter {
 /// Bumped whenever the on-disk layout changes; load() refuses other values.
 inline constexpr int kModelFormatVersion = 1;
 
+/// A trained NWB model: sample through h, push through grad g_i, pull through grad f_i.
 class NeuralBarycenterModel : public BarycenterModel {
  public:
   /// Fresh networks for `count` marginals in R^dim, initialised from config.seed.
@@ -37,14 +38,19 @@ class NeuralBarycenterModel : public BarycenterModel {
                         std::vector<std::string> marginal_specs, NeuralBarycenterConfig config);
 
   std::string method() const override { return "nwb"; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const override { return dim_; }
+  /// Number N of marginals.
   int64_t count() const override { return count_; }
+  /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return h->latent_dim(); }
+  /// The barycentric weights a_i (non-negative, summing to 1).
   const std::vector<double>& weights() const override { return weights_; }
   const std::vector<std::string>& marginal_specs() const override { return specs_; }
   uint64_t seed() const override { return config_.seed; }
   bool has_generator() const override { return true; }
   bool has_pull() const override { return true; }
+  /// The configuration it was trained with.
   const NeuralBarycenterConfig& config() const { return config_; }
 
   /// n samples of h#eta (BatchNorm with its running statistics), [n, d] float64.
@@ -56,6 +62,7 @@ class NeuralBarycenterModel : public BarycenterModel {
 
   /// Training and evaluation records (JSON objects with a "step" field).
   nlohmann::json& history() override { return history_; }
+  /// Training and evaluation records (JSON objects with a "step" field).
   const nlohmann::json& history() const override { return history_; }
 
   /// Writes model.pt and model.json into `dir` (created if missing), each atomically.
@@ -72,10 +79,10 @@ class NeuralBarycenterModel : public BarycenterModel {
   /// Metadata written to model.json (also reused by checkpoints).
   nlohmann::json metadata() const override;
 
-  // The networks: f and g stack the N potentials ([N, out, in] weights).
+  /// The networks: f and g stack the N potentials ([N, out, in] weights).
   std::shared_ptr<nn::IcnnPotential> f;
-  std::shared_ptr<nn::IcnnPotential> g;
-  nn::Generator h{nullptr};
+  std::shared_ptr<nn::IcnnPotential> g;  ///< g_i: grad g_i maps marginal i onto the barycenter
+  nn::Generator h{nullptr};  ///< h: latent samples -> barycenter samples
 
  private:
   int64_t dim_;

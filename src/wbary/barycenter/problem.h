@@ -21,15 +21,18 @@
 
 namespace wbary::barycenter {
 
+/// What is averaged: the marginals (samplers), their weights and the dimension.
 struct BarycenterProblem {
-  std::vector<std::shared_ptr<const data::Sampler>> marginals;
-  // Where each marginal came from (a spec or a file path), stored with the
-  // model so that it can be evaluated or re-sampled later. May be empty.
+  std::vector<std::shared_ptr<const data::Sampler>> marginals;  ///< mu_1..mu_N, all of dimension d
+  /// Where each marginal came from (a spec or a file path), stored with the
+  /// model so that it can be evaluated or re-sampled later. May be empty.
   std::vector<std::string> specs;
-  // a_i >= 0 summing to 1; empty means uniform.
+  /// a_i >= 0 summing to 1; empty means uniform.
   std::vector<double> weights;
 
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return marginals.empty() ? 0 : marginals[0]->dim(); }
+  /// Number of marginals.
   size_t size() const { return marginals.size(); }
 
   /// Fills uniform weights if empty, then checks: at least one marginal,

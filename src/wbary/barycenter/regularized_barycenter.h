@@ -36,6 +36,7 @@ class Adam;
 
 namespace wbary::barycenter {
 
+/// CRWB / CDWB (Li et al. 2020): regularized continuous barycenters on dual potentials.
 class RegularizedBarycenter : public BarycenterSolver {
  public:
   /// Validates, fixes the reference box and the marginals' means from
@@ -44,8 +45,11 @@ class RegularizedBarycenter : public BarycenterSolver {
   ~RegularizedBarycenter() override;
 
   training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {}) override;
+  /// One outer iteration.
   training::StepInfo step();
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const override { return step_; }
+  /// The problem being solved.
   const BarycenterProblem& problem() const override { return problem_; }
   /// The (averaged) potentials with the pushes re-centred on fresh samples.
   RegularizedBarycenterModel& result() override;
@@ -57,6 +61,7 @@ class RegularizedBarycenter : public BarycenterSolver {
   void load_checkpoint(const std::string& path) override;
   std::string describe() const override;
 
+  /// The model as trained so far.
   const RegularizedBarycenterModel& model() const { return model_; }
 
  private:
@@ -66,7 +71,7 @@ class RegularizedBarycenter : public BarycenterSolver {
   RegularizedBarycenterModel model_;
   std::unique_ptr<RegularizedBarycenterModel> averaged_;
   std::unique_ptr<torch::optim::Adam> opt_;
-  at::Tensor weights_;  // a_i, [N] in the network dtype
+  at::Tensor weights_;  ///< a_i, [N] in the network dtype
   int64_t step_ = 0;
   double elapsed_before_ = 0;
 };

@@ -26,28 +26,34 @@ namespace wbary::barycenter {
 /// The reference measure xi: uniform on {axes u : lo <= u <= hi} (axes are
 /// the columns of `axes`, the principal axes of the pooled centred data).
 struct ReferenceBox {
-  at::Tensor axes;  // [d, d] float64
-  at::Tensor lo;    // [d]
-  at::Tensor hi;    // [d]
+  at::Tensor axes;  ///< [d, d] float64
+  at::Tensor lo;    ///< [d]
+  at::Tensor hi;    ///< [d]
   /// n uniform samples, [n, d] float64.
   at::Tensor sample(int64_t n, at::Generator& gen) const;
   /// |hi - lo|^2, the squared diagonal.
   double squared_diameter() const;
 };
 
+/// A trained CRWB / CDWB model: pushes by the regularized plans' barycentric projection.
 class RegularizedBarycenterModel : public BarycenterModel {
  public:
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 1;  ///< Version of the model.json / model.pt layout this class writes and reads.
 
+  /// A model with fresh potentials, as the solver creates it (load() reads a trained one).
   RegularizedBarycenterModel(int64_t dim, int64_t count, std::vector<double> weights,
                              std::vector<std::string> marginal_specs, RegularizedBarycenterConfig config);
 
   std::string method() const override { return "crwb"; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const override { return dim_; }
+  /// Number N of marginals.
   int64_t count() const override { return count_; }
+  /// The barycentric weights a_i (non-negative, summing to 1).
   const std::vector<double>& weights() const override { return weights_; }
   const std::vector<std::string>& marginal_specs() const override { return specs_; }
   uint64_t seed() const override { return config_.seed; }
+  /// The configuration it was trained with.
   const RegularizedBarycenterConfig& config() const { return config_; }
 
   bool has_generator() const override { return false; }
@@ -59,19 +65,21 @@ class RegularizedBarycenterModel : public BarycenterModel {
   at::Tensor raw_map(int64_t i, const at::Tensor& centred_x) const;
 
   void save(const std::string& dir) const override;
+  /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
   static RegularizedBarycenterModel load(const std::string& dir, const std::string& device = "");
   nlohmann::json metadata() const override;
   nlohmann::json& history() override { return history_; }
+  /// Training and evaluation records (JSON objects with a "step" field).
   const nlohmann::json& history() const override { return history_; }
 
-  nn::StackedMlp f{nullptr};  // N source-side potentials
-  nn::StackedMlp g{nullptr};  // N barycenter-side potentials
-  // Fixed from the data before training (float64, CPU):
+  nn::StackedMlp f{nullptr};  ///< N source-side potentials
+  nn::StackedMlp g{nullptr};  ///< N barycenter-side potentials
+  /// Fixed from the data before training (float64, CPU):
   ReferenceBox box;
-  at::Tensor means;    // [N, d]: each marginal is centred by its mean
-  at::Tensor offsets;  // [N, d]: mean of raw_map(i, .) over centred samples of marginal i
-  double epsilon = 0;  // the effective eps (scaled by the box when config.scale_epsilon)
-  double outside_share = 0;  // share of the pooled samples outside the trimmed box
+  at::Tensor means;    ///< [N, d]: each marginal is centred by its mean
+  at::Tensor offsets;  ///< [N, d]: mean of raw_map(i, .) over centred samples of marginal i
+  double epsilon = 0;  ///< the effective eps (scaled by the box when config.scale_epsilon)
+  double outside_share = 0;  ///< share of the pooled samples outside the trimmed box
 
  private:
   int64_t dim_;

@@ -48,9 +48,10 @@ namespace wbary::barycenter {
 /// (LibTorch ops), applied to a batch [B, D] -> [B, D].
 using CostMap = std::function<at::Tensor(const at::Tensor&)>;
 
+/// Marginals, weights and the divergence that relaxes each input's marginal constraint.
 struct RobustBarycenterProblem {
-  BarycenterProblem base;          // marginals, specs, weights lambda_k
-  std::vector<CostMap> cost_maps;  // empty, or one per marginal (empty function = identity)
+  BarycenterProblem base;          ///< marginals, specs, weights lambda_k
+  std::vector<CostMap> cost_maps;  ///< empty, or one per marginal (empty function = identity)
 
   /// base.validate(), at least two marginals, positive weights, one cost
   /// map per marginal if any.
@@ -63,15 +64,23 @@ inline constexpr int kRobustModelFormatVersion = 1;
 /// rejection sampling of the inputs and pushing them through the maps.
 class RobustBarycenterModel {
  public:
+  /// A model with fresh networks, as the solver creates it (load() reads a trained one).
   RobustBarycenterModel(int64_t dim, std::vector<double> weights, std::vector<std::string> specs,
                         RobustBarycenterConfig config);
 
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
+  /// Number N of marginals.
   int64_t count() const { return static_cast<int64_t>(weights_.size()); }
+  /// The barycentric weights a_i (non-negative, summing to 1).
   const std::vector<double>& weights() const { return weights_; }
+  /// Where each marginal came from (specs or absolute paths).
   const std::vector<std::string>& marginal_specs() const { return specs_; }
+  /// The configuration it was trained with.
   const RobustBarycenterConfig& config() const { return config_; }
+  /// Floating-point type of the networks and the arithmetic (float32 or float64).
   at::ScalarType dtype() const { return config_.dtype == "float64" ? at::kDouble : at::kFloat; }
+  /// Where the computation runs: "cpu" or "cuda" (a LibTorch device string).
   at::Device device() const { return at::Device(config_.device); }
 
   /// f_k(y) for y [B, D] -> [B] (differentiable), the m-congruent potential.
@@ -90,10 +99,11 @@ class RobustBarycenterModel {
   /// un-normalised density ratio of the kept part of P_k, [n] float64.
   at::Tensor acceptance_weight(int64_t k, const at::Tensor& x, uint64_t seed = 0) const;
 
+  /// Barycenter samples with each input's transported mass (the reweighting semi-unbalanced OT learns).
   struct Samples {
-    at::Tensor points;                   // [n, D] barycenter samples (float64)
-    std::vector<double> acceptance_rate; // per marginal: accepted / proposed
-    at::Tensor origin;                   // [n] which marginal each point came from
+    at::Tensor points;                   ///< [n, D] barycenter samples (float64)
+    std::vector<double> acceptance_rate; ///< per marginal: accepted / proposed
+    at::Tensor origin;                   ///< [n] which marginal each point came from
   };
   /// n barycenter samples: marginal k is picked with probability lambda_k,
   /// its samples accepted with probability w(x) / w_max (w_max from 8192
@@ -101,18 +111,23 @@ class RobustBarycenterModel {
   Samples sample(const std::vector<std::shared_ptr<const data::Sampler>>& marginals, int64_t n,
                  uint64_t seed) const;
 
+  /// Training and evaluation records (JSON objects with a "step" field).
   nlohmann::json& history() { return history_; }
+  /// Training and evaluation records (JSON objects with a "step" field).
   const nlohmann::json& history() const { return history_; }
+  /// model.json's content: format, method, dimension, weights, marginals, config.
   nlohmann::json metadata() const;
+  /// Writes DIR/model.pt and DIR/model.json atomically.
   void save(const std::string& dir) const;
+  /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
   static RobustBarycenterModel load(const std::string& dir, const std::string& device = "");
 
-  // The networks: g_k (D -> 1) and T_k (D + D_s -> D), and the scalar m.
+  /// The networks: g_k (D -> 1) and T_k (D + D_s -> D), and the scalar m.
   torch::nn::ModuleList g{nullptr};
-  torch::nn::ModuleList maps{nullptr};
-  std::shared_ptr<torch::nn::Module> scalars;  // holds m
-  at::Tensor m;
-  // H_k for the costs; not saved (code, not data): set again after load().
+  torch::nn::ModuleList maps{nullptr};  ///< T_i: marginal i -> barycenter
+  std::shared_ptr<torch::nn::Module> scalars;  ///< holds m
+  at::Tensor m;  ///< the barycenter's learned masses
+  /// H_k for the costs; not saved (code, not data): set again after load().
   std::vector<CostMap> cost_maps;
 
  private:
@@ -125,22 +140,31 @@ class RobustBarycenterModel {
   nlohmann::json history_ = nlohmann::json::array();
 };
 
+/// Robust barycenters with semi-unbalanced neural OT: outliers and class imbalance tolerated.
 class RobustBarycenter {
  public:
+  /// Sets up the networks for the problem; InvalidArgument on a bad config.
   RobustBarycenter(RobustBarycenterProblem problem, RobustBarycenterConfig config);
   ~RobustBarycenter();
 
+  /// Runs the remaining iterations, calling the callbacks after each (progress, checkpoints, time limit, Ctrl-C).
   training::TrainingSummary train(const std::vector<training::TrainingCallback*>& callbacks = {});
   /// One outer step (inner_iterations map steps, one potential step);
   /// reports "objective", "map_loss", "transport_cost" and "m".
   training::StepInfo step();
 
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const { return step_; }
+  /// The model as trained so far.
   const RobustBarycenterModel& model() const { return model_; }
+  /// The model as trained so far.
   RobustBarycenterModel& model() { return model_; }
+  /// The problem being solved.
   const RobustBarycenterProblem& problem() const { return problem_; }
 
+  /// Writes the full training state (networks, optimisers, step, history) atomically to DIR.
   void save_checkpoint(const std::string& path) const;
+  /// Restores what save_checkpoint() wrote; InvalidArgument if it was trained on another problem or config.
   void load_checkpoint(const std::string& path);
 
  private:
@@ -151,7 +175,7 @@ class RobustBarycenter {
   std::unique_ptr<torch::optim::Adam> opt_g_, opt_maps_, opt_m_;
   int64_t step_ = 0;
   double elapsed_before_ = 0;
-  training::ScheduleHorizon horizon_{0, 0};  // set in the constructor: the one-cycle's length
+  training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor: the one-cycle's length
 };
 
 }  // namespace wbary::barycenter

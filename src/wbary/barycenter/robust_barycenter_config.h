@@ -31,37 +31,39 @@ at::Tensor divergence_conjugate(Divergence d, double tau, const at::Tensor& t);
 /// psi_bar_tau'(t): the density ratio d(gamma_k)_x / dP_k = psi_bar'(-f^c(x)).
 at::Tensor divergence_conjugate_derivative(Divergence d, double tau, const at::Tensor& t);
 
+/// The robust solver's hyper-parameters: the divergence on the input side, its strength, the loop.
 struct RobustBarycenterConfig {
-  Divergence divergence = Divergence::kKl;
-  // Unbalancedness: small tau drops outliers, large tau approaches the
-  // classical barycenter (poster: tau in {1, 20, 200}; outlier toy: 1).
+  Divergence divergence = Divergence::kKl;  ///< relaxes each input's marginal: KL, softplus or identity
+  /// Unbalancedness: small tau drops outliers, large tau approaches the
+  /// classical barycenter (poster: tau in {1, 20, 200}; outlier toy: 1).
   double tau = 1.0;
-  // MLP widths (ReLU) of the potentials g_k and of the maps T_k; the
-  // authors' toys use [128, 128] (imbalance) and [256, 256] (outliers).
+  /// MLP widths (ReLU) of the potentials g_k and of the maps T_k; the
+  /// authors' toys use [128, 128] (imbalance) and [256, 256] (outliers).
   std::vector<int64_t> potential_hidden = {128, 128};
-  std::vector<int64_t> map_hidden = {128, 128};
-  // Dimension D_s of the auxiliary noise of stochastic maps T_k(x, s),
-  // s ~ N(0, I); 0 = deterministic maps (the shipped toy notebooks).
+  std::vector<int64_t> map_hidden = {128, 128};  ///< hidden widths of the maps T_i
+  /// Dimension D_s of the auxiliary noise of stochastic maps T_k(x, s),
+  /// s ~ N(0, I); 0 = deterministic maps (the shipped toy notebooks).
   int64_t noise_dim = 0;
-  // Outer (potential) steps and map steps per outer step (authors: 10 000 x 3).
+  /// Outer (potential) steps and map steps per outer step (authors: 10 000 x 3).
   int64_t iterations = 10000;
-  int64_t inner_iterations = 3;
-  int64_t batch_size = 1024;
-  // Adam, lr 1e-3, under a one-cycle schedule (PyTorch's OneCycleLR:
-  // warm-up over 30 %, cosine down to lr / 1e4). m uses betas (0, 0.9).
+  int64_t inner_iterations = 3;  ///< map updates per potential update
+  int64_t batch_size = 1024;  ///< Samples drawn per marginal per step.
+  /// Adam, lr 1e-3, under a one-cycle schedule (PyTorch's OneCycleLR:
+  /// warm-up over 30 %, cosine down to lr / 1e4). m uses betas (0, 0.9).
   double lr_potential = 1e-3;
-  double lr_map = 1e-3;
-  double lr_m = 1e-3;
-  bool one_cycle = true;
-  // The one-cycle's length in seconds of training instead of steps (0 = over
-  // `iterations`): the steps that fit are planned from the first steps' speed
-  // (training/schedule_horizon.h). `wbary robust fit --time-limit T` sets it to T.
+  double lr_map = 1e-3;  ///< Adam learning rate of the maps
+  double lr_m = 1e-3;  ///< Adam learning rate of the masses
+  bool one_cycle = true;  ///< one-cycle learning-rate schedule over the iterations
+  /// The one-cycle's length in seconds of training instead of steps (0 = over
+  /// `iterations`): the steps that fit are planned from the first steps' speed
+  /// (training/schedule_horizon.h). `wbary robust fit --time-limit T` sets it to T.
   double schedule_seconds = 0;
-  uint64_t seed = 0;
-  std::string dtype = "float32";
-  std::string device = "cpu";
-  int64_t log_every = 100;
+  uint64_t seed = 0;  ///< Seed of every random draw (initialisation, batches, latents): the same seed gives the same run.
+  std::string dtype = "float32";  ///< Floating-point type of the networks and the arithmetic (float32 or float64).
+  std::string device = "cpu";  ///< Where the computation runs: "cpu" or "cuda" (a LibTorch device string).
+  int64_t log_every = 100;  ///< Steps between two records of the losses (history and progress lines).
 
+  /// Throws InvalidArgument naming the field when a value is out of range.
   void validate() const;
 };
 

@@ -34,15 +34,16 @@
 
 namespace wbary::config {
 
+/// One config field: its name, documentation and how to read / write it from JSON and the CLI.
 struct Field {
-  std::string name;   // the JSON key ("conjugate.max_iterations" inside a nested list)
-  std::string flag;   // "--lr-f": flag_name(name) unless the list says otherwise
-  std::string help;
-  std::string group;  // heading in --help
-  std::vector<std::string> choices;  // the accepted names, for enumerations
-  std::function<nlohmann::json()> get;
-  std::function<void(const nlohmann::json&)> set;  // throws InvalidArgument
-  std::function<void(const std::string& text, const std::string& flag)> set_text;  // InvalidArgument names the flag
+  std::string name;   ///< the JSON key ("conjugate.max_iterations" inside a nested list)
+  std::string flag;   ///< "--lr-f": flag_name(name) unless the list says otherwise
+  std::string help;  ///< one line for --help
+  std::string group;  ///< heading in --help
+  std::vector<std::string> choices;  ///< the accepted names, for enumerations
+  std::function<nlohmann::json()> get;  ///< reads the field
+  std::function<void(const nlohmann::json&)> set;  ///< throws InvalidArgument
+  std::function<void(const std::string& text, const std::string& flag)> set_text;  ///< InvalidArgument names the flag
 };
 
 /// "lr_decay_every" -> "--lr-decay-every".
@@ -66,6 +67,7 @@ void require_fraction(const std::string& flag, double value);
 /// "float32" or "float64".
 void require_dtype(const std::string& dtype);
 
+/// The fields of one config struct, for JSON round trips, checkpoint comparison and CLI flags.
 class FieldList {
  public:
   /// Fields added after this call are listed under `name` in --help.
@@ -95,6 +97,7 @@ class FieldList {
   /// nullptr when there is no field `name` ("outer.inner" for nested ones).
   const Field* find(const std::string& name) const;
 
+  /// Every field's current value, as one JSON object.
   nlohmann::json to_json() const;
   /// Sets the fields present in `j` (others keep their values); InvalidArgument
   /// on a key that is not a field or a value of the wrong type.

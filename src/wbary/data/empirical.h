@@ -19,6 +19,7 @@
 
 namespace wbary::data {
 
+/// Draws with replacement from a stored point cloud (a .npy / .csv file or a tensor).
 class EmpiricalSampler : public Sampler {
  public:
   /// `points` is [n, d]; throws InvalidArgument on an empty or non-finite cloud.
@@ -28,7 +29,9 @@ class EmpiricalSampler : public Sampler {
   static EmpiricalSampler load(const std::string& path);
 
   int64_t dim() const override { return points_.size(1); }
+  /// Number of marginals.
   int64_t size() const { return points_.size(0); }
+  /// The stored cloud [n, d].
   const at::Tensor& points() const { return points_; }
 
   /// Uniform draws with replacement.
@@ -38,8 +41,8 @@ class EmpiricalSampler : public Sampler {
   std::string describe() const override;
 
  private:
-  // The permutation of the epoch last asked for: one randperm per epoch
-  // instead of one per batch (an O(n) draw on every training step).
+  /// The permutation of the epoch last asked for: one randperm per epoch
+  /// instead of one per batch (an O(n) draw on every training step).
   struct EpochCache {
     std::mutex mutex;
     uint64_t seed = 0, stream = 0;

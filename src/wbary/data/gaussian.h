@@ -14,6 +14,7 @@
 
 namespace wbary::data {
 
+/// Draws from N(mean, covariance), exactly, through the covariance's Cholesky factor.
 class GaussianSampler : public Sampler {
  public:
   /// Throws InvalidArgument if the covariance is not symmetric positive
@@ -33,7 +34,7 @@ class GaussianSampler : public Sampler {
  private:
   at::Tensor mean_;
   at::Tensor cov_;
-  at::Tensor chol_;  // lower Cholesky factor of cov_
+  at::Tensor chol_;  ///< lower Cholesky factor of cov_
   std::string description_;
 };
 

@@ -14,11 +14,13 @@
 
 namespace wbary::data {
 
+/// Draws from a Gaussian mixture (components, weights).
 class GaussianMixtureSampler : public Sampler {
  public:
   /// `means` is [k, d]; `weights` [k] non-negative (normalised here).
   GaussianMixtureSampler(at::Tensor means, double std, at::Tensor weights, std::string description);
 
+  /// Equal-weight isotropic components with means on a circle of this radius in the first two axes.
   static GaussianMixtureSampler on_circle(int64_t dim, int64_t components, double radius,
                                           double std, uint64_t seed);
 
@@ -26,6 +28,7 @@ class GaussianMixtureSampler : public Sampler {
   at::Tensor sample(int64_t n, at::Generator& gen) const override;
   std::string describe() const override { return description_; }
 
+  /// Component means [K, d].
   const at::Tensor& means() const { return means_; }
 
  private:

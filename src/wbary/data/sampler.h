@@ -27,8 +27,8 @@ namespace wbary::data {
 
 /// Mean and covariance of a Gaussian law (float64).
 struct GaussianMoments {
-  at::Tensor mean;        // [d]
-  at::Tensor covariance;  // [d, d], symmetric positive definite
+  at::Tensor mean;        ///< [d]
+  at::Tensor covariance;  ///< [d, d], symmetric positive definite
 };
 
 /// Mixes a run seed, a stream id and a counter into a 64-bit seed
@@ -38,6 +38,7 @@ uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t counter);
 /// A CPU generator seeded with `seed`.
 at::Generator make_generator(uint64_t seed);
 
+/// A marginal known through samples: draw(n, seed) returns n points [n, d], reproducibly.
 class Sampler {
  public:
   virtual ~Sampler() = default;

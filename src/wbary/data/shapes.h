@@ -15,10 +15,14 @@
 
 namespace wbary::data {
 
+/// Uniform samples of a 2-D / 3-D shape (ring, square, disc, cross, box...) for the paper's §4.1.
 class ShapeSampler : public Sampler {
  public:
+  /// Uniform on the disc of this radius centred at (cx, cy).
   static ShapeSampler disc(double radius, double cx, double cy);
+  /// Uniform on the annulus inner <= r <= outer centred at (cx, cy).
   static ShapeSampler ring(double inner, double outer, double cx, double cy);
+  /// Uniform on the axis-aligned square of this side centred at (cx, cy).
   static ShapeSampler square(double side, double cx, double cy);
   /// Density proportional to the darkness (1 - grey value) of each pixel,
   /// uniform inside a pixel; the image's longer side maps to [-scale, scale].
@@ -35,8 +39,8 @@ class ShapeSampler : public Sampler {
 
   Kind kind_;
   std::string description_;
-  double cx_ = 0, cy_ = 0, a_ = 0, b_ = 0;  // disc: a=r; ring: a=inner, b=outer; square: a=side
-  // image: pixel probabilities and geometry
+  double cx_ = 0, cy_ = 0, a_ = 0, b_ = 0;  ///< disc: a=r; ring: a=inner, b=outer; square: a=side
+  /// image: pixel probabilities and geometry
   at::Tensor pixel_weights_;
   int width_ = 0, height_ = 0;
   double scale_ = 1;

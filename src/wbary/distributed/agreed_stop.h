@@ -23,6 +23,7 @@
 
 namespace wbary::distributed {
 
+/// A training callback that stops every rank at the same step (time limit, Ctrl-C on any rank).
 class AgreedStop : public training::TrainingCallback {
  public:
   /// `limits` stop the run quietly (time limits); `interrupts` stop it as

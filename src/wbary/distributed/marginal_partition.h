@@ -26,6 +26,7 @@
 
 namespace wbary::distributed {
 
+/// Which rank owns which marginal in marginal-parallel NWB (round robin or explicit owners).
 class MarginalPartition {
  public:
   /// Marginal i owned by rank i mod world_size. Throws InvalidArgument when
@@ -36,10 +37,15 @@ class MarginalPartition {
   /// the list has the wrong length, or a rank owns nothing.
   static MarginalPartition explicit_owners(const std::vector<int>& owners, int world_size, int rank);
 
+  /// This process's rank, 0 to world_size - 1.
   int rank() const { return rank_; }
+  /// Number of processes in the run.
   int world_size() const { return world_size_; }
+  /// Number N of marginals.
   int64_t count() const { return static_cast<int64_t>(owner_.size()); }
+  /// The rank that owns marginal i.
   int owner(int64_t i) const { return owner_.at(static_cast<size_t>(i)); }
+  /// Whether this rank owns marginal i.
   bool owns(int64_t i) const { return owner(i) == rank_; }
   /// The marginals this rank trains, increasing (0-based).
   const std::vector<int64_t>& owned() const { return owned_; }
@@ -57,6 +63,7 @@ class MarginalPartition {
 /// A marginal whose data lives on another rank.
 class RemoteMarginal : public data::Sampler {
  public:
+  /// Stands for marginal `spec` of dimension dim, owned by rank `owner`.
   RemoteMarginal(int64_t dim, int owner, std::string spec) : dim_(dim), owner_(owner), spec_(std::move(spec)) {}
   int64_t dim() const override { return dim_; }
   /// Throws Error: this rank must never draw another rank's data.

@@ -36,20 +36,21 @@
 
 namespace wbary::distributed {
 
+/// Where and how to meet: rank, world size, master address and port (torchrun's variables).
 struct ProcessGroupOptions {
-  int rank = 0;
-  int world_size = 1;
-  std::string master_addr = "127.0.0.1";
-  int master_port = 29500;  // torch.distributed's default
-  int local_rank = 0;
-  int local_world_size = 1;  // LOCAL_WORLD_SIZE: ranks on this machine (they share its cores)
-  // Join torchrun's agent store as a client (TORCHELASTIC_USE_AGENT_STORE=True).
+  int rank = 0;  ///< This process's rank, 0 to world_size - 1.
+  int world_size = 1;  ///< Number of processes in the run.
+  std::string master_addr = "127.0.0.1";  ///< where rank 0's TCPStore listens
+  int master_port = 29500;  ///< torch.distributed's default
+  int local_rank = 0;  ///< rank on this machine
+  int local_world_size = 1;  ///< LOCAL_WORLD_SIZE: ranks on this machine (they share its cores)
+  /// Join torchrun's agent store as a client (TORCHELASTIC_USE_AGENT_STORE=True).
   bool agent_store = false;
-  int restart_count = 0;  // TORCHELASTIC_RESTART_COUNT: the store prefix of this attempt
-  // How long a collective or the rendezvous waits for the other ranks
-  // before failing (torch.distributed's default is 30 minutes; a training
-  // step here takes milliseconds, so a rank that stops answering for
-  // minutes has died).
+  int restart_count = 0;  ///< TORCHELASTIC_RESTART_COUNT: the store prefix of this attempt
+  /// How long a collective or the rendezvous waits for the other ranks
+  /// before failing (torch.distributed's default is 30 minutes; a training
+  /// step here takes milliseconds, so a rank that stops answering for
+  /// minutes has died).
   std::chrono::seconds timeout{300};
 
   /// Reads the variables above. nullopt when WORLD_SIZE is unset; throws
@@ -58,6 +59,7 @@ struct ProcessGroupOptions {
   static std::optional<ProcessGroupOptions> from_environment();
 };
 
+/// The ranks of a distributed run: c10d's TCPStore rendezvous and ProcessGroupGloo collectives.
 class ProcessGroup {
  public:
   /// Rendezvous with the other ranks (rank 0 serves the TCPStore unless
@@ -67,8 +69,11 @@ class ProcessGroup {
   static std::unique_ptr<ProcessGroup> connect(const ProcessGroupOptions& options);
   ~ProcessGroup();
 
+  /// This process's rank, 0 to world_size - 1.
   int rank() const { return options_.rank; }
+  /// Number of processes in the run.
   int world_size() const { return options_.world_size; }
+  /// How this group was set up.
   const ProcessGroupOptions& options() const { return options_; }
 
   /// t <- sum over ranks of t, in place (any device, any floating dtype).

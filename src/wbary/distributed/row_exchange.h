@@ -29,8 +29,8 @@ namespace wbary::distributed {
 /// Tensors of one stack: local[k] holds rows `owned` of full[k] (same
 /// trailing shape; local[k].size(0) == owned.size()).
 struct StackRows {
-  std::vector<at::Tensor> local;
-  std::vector<at::Tensor> full;
+  std::vector<at::Tensor> local;  ///< this rank's rows
+  std::vector<at::Tensor> full;  ///< every marginal's rows, after assemble_rows
 };
 
 /// full[k][owned[j]] <- local[k][j] on every rank, for the owners' rows of
@@ -65,7 +65,7 @@ class FilesFromRoot {
 
  private:
   std::vector<std::string> paths_;
-  std::string folder_;  // empty on the root
+  std::string folder_;  ///< empty on the root
 };
 
 }  // namespace wbary::distributed

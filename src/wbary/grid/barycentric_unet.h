@@ -30,18 +30,22 @@
 
 namespace wbary::grid {
 
+/// The U-Net's depth and widths.
 struct UNetConfig {
-  int64_t base_channels = 16;  // channels of the first level (authors: 32)
-  int64_t levels = 3;          // pooling levels (authors: 5 at 512^2)
+  int64_t base_channels = 16;  ///< channels of the first level (authors: 32)
+  int64_t levels = 3;          ///< pooling levels (authors: 5 at 512^2)
 
+  /// Throws InvalidArgument naming the field when a value is out of range.
   void validate() const;
 };
 
 nlohmann::json to_json(const UNetConfig& config);
 void update_from_json(UNetConfig& config, const nlohmann::json& j);
 
+/// The U-Net that predicts a grid barycenter from its inputs and weights (Lacombe et al.).
 class BarycentricUNetImpl : public torch::nn::Module {
  public:
+  /// A freshly initialised network.
   explicit BarycentricUNetImpl(UNetConfig config);
 
   /// images [B, K, n, n] (probability images), weights [B, K] (rows sum to
@@ -50,15 +54,16 @@ class BarycentricUNetImpl : public torch::nn::Module {
   /// log of forward(), computed by log-softmax (the KL loss uses it).
   at::Tensor log_forward(const at::Tensor& images, const at::Tensor& weights);
 
+  /// The configuration it was trained with.
   const UNetConfig& config() const { return config_; }
 
  private:
   at::Tensor logits(const at::Tensor& images, const at::Tensor& weights);
 
   UNetConfig config_;
-  torch::nn::ModuleList encoder_{nullptr};  // one block per level
+  torch::nn::ModuleList encoder_{nullptr};  ///< one block per level
   torch::nn::ModuleList bottleneck_{nullptr};
-  torch::nn::ModuleList decoder_{nullptr};  // one block per level, deepest first
+  torch::nn::ModuleList decoder_{nullptr};  ///< one block per level, deepest first
   torch::nn::ModuleList head_{nullptr};
 };
 TORCH_MODULE(BarycentricUNet);

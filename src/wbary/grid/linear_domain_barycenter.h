@@ -36,12 +36,13 @@
 
 namespace wbary::grid {
 
+/// What the linear-domain iterations did, and whether they had to hand over to the log domain.
 struct LinearDomainOutcome {
-  // As log_bregman_barycenter's, over the iterations that ran: after an
-  // underflow, barycenter is undefined and log_scalings are those of the
-  // last complete iteration (the log domain's starting point).
+  /// As log_bregman_barycenter's, over the iterations that ran: after an
+  /// underflow, barycenter is undefined and log_scalings are those of the
+  /// last complete iteration (the log domain's starting point).
   ot::BregmanResult result;
-  bool underflowed = false;
+  bool underflowed = false;  ///< true: continue in the log domain from result.log_scalings
 };
 
 /// densities: [count, n1, n2] float64, each summing to 1; weights sum to 1;

@@ -18,17 +18,19 @@ namespace wbary::io {
 
 /// Row-major greyscale image, values in [0, 1] (0 = black).
 struct GreyImage {
-  int width = 0;
-  int height = 0;
-  std::vector<float> pixels;
+  int width = 0;   ///< pixels
+  int height = 0;  ///< pixels
+  std::vector<float> pixels;  ///< row-major, width x height
+  /// The pixel at (row, col).
   float at(int row, int col) const { return pixels[static_cast<size_t>(row) * width + col]; }
 };
 
 /// Row-major 8-bit RGB image.
 struct RgbImage {
-  int width = 0;
-  int height = 0;
-  std::vector<uint8_t> pixels;  // 3 bytes a pixel
+  int width = 0;   ///< pixels
+  int height = 0;  ///< pixels
+  std::vector<uint8_t> pixels;  ///< 3 bytes a pixel
+  /// A w x h image filled with one grey level.
   RgbImage(int w, int h, uint8_t fill = 255)
       : width(w), height(h), pixels(static_cast<size_t>(w) * h * 3, fill) {}
 };

@@ -25,10 +25,11 @@
 
 namespace wbary::io {
 
+/// The format tag and version written to model.json, checked when a model is loaded.
 struct ModelFormat {
-  std::string name;         // the "format" field, e.g. "wbary.w2_map"
-  int version = 1;          // the "format_version" this wbary reads and writes
-  std::string description;  // for messages, e.g. "W2 map"
+  std::string name;         ///< the "format" field, e.g. "wbary.w2_map"
+  int version = 1;          ///< the "format_version" this wbary reads and writes
+  std::string description;  ///< for messages, e.g. "W2 map"
 };
 
 /// A part of model.pt: its name (empty = the top-level archive itself) and

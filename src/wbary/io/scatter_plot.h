@@ -32,6 +32,7 @@ inline constexpr Colour kPurple{148, 103, 189};
 /// The i-th colour of a fixed palette (cycles).
 Colour palette(size_t i);
 
+/// A PNG scatter plot of 2-D point clouds, for the CLI's pictures (stb_image_write).
 class ScatterPlot {
  public:
   /// `panels` panels side by side.

@@ -12,10 +12,12 @@
 
 namespace wbary::io {
 
+/// A numeric table read from .npy or .csv: values [n, d] float64 and where they came from.
 struct Table {
-  std::vector<int64_t> shape;  // e.g. {n, d} for a point cloud
-  std::vector<double> values;  // row-major (C order), product(shape) entries
+  std::vector<int64_t> shape;  ///< e.g. {n, d} for a point cloud
+  std::vector<double> values;  ///< row-major (C order), product(shape) entries
 
+  /// Number of rows (points).
   int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
   /// Product of all dimensions after the first (1 for a vector).
   int64_t cols() const;

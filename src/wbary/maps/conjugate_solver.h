@@ -31,26 +31,28 @@
 namespace wbary::maps {
 
 enum class ConjugateSolverKind { kNone, kLbfgs, kAdam };
-ConjugateSolverKind parse_conjugate_solver(const std::string& name);  // none | lbfgs | adam
+ConjugateSolverKind parse_conjugate_solver(const std::string& name);  ///< none | lbfgs | adam
 std::string to_string(ConjugateSolverKind kind);
 
+/// The batched conjugate solve (L-BFGS or Adam): iterations, tolerance, line search.
 struct ConjugateSolverConfig {
-  ConjugateSolverKind kind = ConjugateSolverKind::kLbfgs;
-  // Amos's `lbfgs` config: 100 iterations, gtol 0.1 on the inf-norm of the
-  // gradient (training); `lbfgs_high_precision` uses 1e-3 (inference).
+  ConjugateSolverKind kind = ConjugateSolverKind::kLbfgs;  ///< L-BFGS (the paper's) or Adam
+  /// Amos's `lbfgs` config: 100 iterations, gtol 0.1 on the inf-norm of the
+  /// gradient (training); `lbfgs_high_precision` uses 1e-3 (inference).
   int64_t max_iterations = 100;
-  double gradient_tolerance = 0.1;
-  int64_t history = 10;            // L-BFGS memory (maxcor)
-  int64_t line_search_steps = 10;  // step sizes 1.5^-k, k < this
-  double armijo = 1e-4;            // sufficient-decrease constant c1
-  double adam_lr = 0.1;            // Adam's initial rate, cosine-decayed to 1e-4 of it
+  double gradient_tolerance = 0.1;  ///< a row stops when its gradient norm falls below
+  int64_t history = 10;            ///< L-BFGS memory (maxcor)
+  int64_t line_search_steps = 10;  ///< step sizes 1.5^-k, k < this
+  double armijo = 1e-4;            ///< sufficient-decrease constant c1
+  double adam_lr = 0.1;            ///< Adam's initial rate, cosine-decayed to 1e-4 of it
 };
 
+/// The convex conjugate's argmax per point, its value and whether the solve converged.
 struct ConjugateSolution {
-  at::Tensor x;          // [B, d] argmin estimates (the best point visited per row)
-  at::Tensor objective;  // [B] J_b(x) = f(x) - <x, y_b>; the conjugate is its negative
-  at::Tensor converged;  // [B] bool, |grad J_b|_inf <= tolerance at x
-  int64_t iterations = 0;  // iterations of the slowest row
+  at::Tensor x;          ///< [B, d] argmin estimates (the best point visited per row)
+  at::Tensor objective;  ///< [B] J_b(x) = f(x) - <x, y_b>; the conjugate is its negative
+  at::Tensor converged;  ///< [B] bool, |grad J_b|_inf <= tolerance at x
+  int64_t iterations = 0;  ///< iterations of the slowest row
 };
 
 /// Solves the B conjugate problems from the warm start x0 [B, d]. No

@@ -34,6 +34,7 @@ namespace wbary::maps {
 /// (psi - m.x)/sqrt(v). Convex: a non-negative sum of convex functions.
 class RidgePotential {
  public:
+  /// psi(x) = strong_convexity |x|^2 / 2 + sum of softplus ridges; its gradient is the known map.
   RidgePotential(at::Tensor directions, at::Tensor offsets, at::Tensor scales, double tau, double strong_convexity);
   /// psi(x), [n] (float64).
   at::Tensor value(const at::Tensor& x) const;
@@ -41,23 +42,29 @@ class RidgePotential {
   at::Tensor gradient(const at::Tensor& x) const;
   /// Replaces psi by (psi - m.x)/sqrt(v).
   void standardize(const at::Tensor& m, double v);
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return a_.size(1); }
 
  private:
-  at::Tensor a_, b_, c_;  // [K, d], [K], [K]
+  at::Tensor a_, b_, c_;  ///< [K, d], [K], [K]
   double tau_, s_;
-  at::Tensor m_;          // [d]
-  double scale_ = 1.0;    // 1/sqrt(v)
+  at::Tensor m_;          ///< [d]
+  double scale_ = 1.0;    ///< 1/sqrt(v)
 };
 
+/// A pair of measures with a known optimal map, for W2-map benchmarks (L2-UVP).
 class KnownMapPair {
  public:
   /// The pair in dimension `dim` drawn from `seed` (moments from 2^14 samples).
   static KnownMapPair make(int64_t dim, uint64_t seed);
 
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return psi_->dim(); }
+  /// Samples of the source measure.
   std::shared_ptr<const data::Sampler> source() const { return source_; }
+  /// Samples of the target measure (grad psi of the source).
   std::shared_ptr<const data::Sampler> target() const { return target_; }
+  /// The potential whose gradient is the optimal map.
   const RidgePotential& potential() const { return *psi_; }
   /// T*(x) = grad psi(x).
   at::Tensor optimal_map(const at::Tensor& x) const { return psi_->gradient(x); }
@@ -77,14 +84,15 @@ class KnownMapPair {
 /// wbary's own random numbers (so not their exact instance).
 class BenchmarkMixtureSampler : public data::Sampler {
  public:
+  /// A seeded random Gaussian mixture in dimension dim.
   BenchmarkMixtureSampler(int64_t dim, uint64_t seed, int64_t components = 3);
   int64_t dim() const override { return centers_.size(1); }
   at::Tensor sample(int64_t n, at::Generator& gen) const override;
   std::string describe() const override;
 
  private:
-  at::Tensor centers_;  // [k, d]
-  at::Tensor maps_;     // [k, d, d]
+  at::Tensor centers_;  ///< [k, d]
+  at::Tensor maps_;     ///< [k, d, d]
   uint64_t seed_;
 };
 

@@ -32,16 +32,19 @@
 namespace wbary::maps {
 
 enum class PotentialKind { kIcnn, kMlp };
-PotentialKind parse_potential_kind(const std::string& name);  // "icnn" | "mlp"
+PotentialKind parse_potential_kind(const std::string& name);  ///< "icnn" | "mlp"
 std::string to_string(PotentialKind kind);
 
 /// Hidden widths for dimension d when none are given: Amos's and Korotin's
 /// [2 max(d, 32), 2 max(d, 32), max(d, 32)] (reference/w2-maps.md §3.1).
 std::vector<int64_t> default_hidden_widths(int64_t dim);
 
+/// The potential of a W2 map: an ICNN or an MLP, as in Amos (2023).
 class MapPotential : public torch::nn::Module {
  public:
+  /// A potential on R^dim.
   explicit MapPotential(int64_t dim) : dim_(dim) {}
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
 
   /// f(x) for x [B, d] -> [B]; differentiable in x and the parameters.
@@ -64,6 +67,7 @@ class MapPotential : public torch::nn::Module {
 /// ICNN + (1/2) exp(log_alpha) |x|^2.
 class IcnnMapPotential : public MapPotential {
  public:
+  /// An ICNN potential with this config.
   IcnnMapPotential(int64_t dim, nn::IcnnConfig config, at::Generator& gen, at::ScalarType dtype);
   at::Tensor value(const at::Tensor& x) const override;
   at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const override;
@@ -81,12 +85,13 @@ class IcnnMapPotential : public MapPotential {
 /// act = ELU.
 class MlpPotential : public MapPotential {
  public:
+  /// An MLP potential with these hidden widths.
   MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
   at::Tensor value(const at::Tensor& x) const override;
   bool convex() const override { return false; }
 
  private:
-  std::vector<at::Tensor> weight_, bias_;  // layer l: [out, in], [out]
+  std::vector<at::Tensor> weight_, bias_;  ///< layer l: [out, in], [out]
   at::Tensor log_alpha_;
 };
 
@@ -99,7 +104,9 @@ std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, st
 /// the amortisation model predicting the conjugate's argmin x_hat(y).
 class ResidualMlp : public torch::nn::Module {
  public:
+  /// y -> y + MLP(y), initialised near the identity.
   ResidualMlp(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
+  /// The amortized prediction for y [n, d].
   at::Tensor forward(const at::Tensor& y) const;
 
  private:

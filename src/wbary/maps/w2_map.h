@@ -35,18 +35,21 @@ class AdamW;
 
 namespace wbary::maps {
 
+/// The source and target measures of a W2 map.
 struct W2MapProblem {
-  std::shared_ptr<const data::Sampler> source;
-  std::shared_ptr<const data::Sampler> target;
-  std::string source_spec;  // stored with the model; may be empty
-  std::string target_spec;
+  std::shared_ptr<const data::Sampler> source;  ///< mu
+  std::shared_ptr<const data::Sampler> target;  ///< nu
+  std::string source_spec;  ///< stored with the model; may be empty
+  std::string target_spec;  ///< stored with the model; may be empty
 
   /// Both present, same dimension (the message names both).
   void validate() const;
 };
 
+/// W2 maps between two measures with amortized convex conjugates and fine-tuning (Amos 2023).
 class W2Map {
  public:
+  /// Sets up the potential and the amortization model; InvalidArgument on a bad config.
   W2Map(W2MapProblem problem, W2MapConfig config);
   ~W2Map();
 
@@ -57,8 +60,11 @@ class W2Map {
   /// W2^2(P, Q) on the batch), "amortization", "conj_iters", "conj_ok".
   training::StepInfo step();
 
+  /// Outer iterations completed so far (a resumed run counts from its checkpoint).
   int64_t steps_done() const { return step_; }
+  /// The model as trained so far.
   const W2MapModel& model() const { return model_; }
+  /// The model as trained so far.
   W2MapModel& model() { return model_; }
 
   /// Networks, optimiser moments, step, history and elapsed time, atomically.
@@ -75,7 +81,7 @@ class W2Map {
   std::vector<at::Tensor> params_f_, params_h_;
   int64_t step_ = 0;
   double elapsed_before_ = 0;
-  training::ScheduleHorizon horizon_;  // the cosine's length (config.schedule_seconds)
+  training::ScheduleHorizon horizon_;  ///< the cosine's length (config.schedule_seconds)
 };
 
 }  // namespace wbary::maps

@@ -25,44 +25,46 @@ enum class AmortizationLoss { kObjective, kRegression, kCycle };
 AmortizationLoss parse_amortization_loss(const std::string& name);
 std::string to_string(AmortizationLoss loss);
 
+/// The W2 map's hyper-parameters, defaults from Amos (2023).
 struct W2MapConfig {
-  // The paper's best HD-benchmark combination: MLP potential, regression
-  // amortisation, L-BFGS fine-tuning (Amos Table 2).
+  /// The paper's best HD-benchmark combination: MLP potential, regression
+  /// amortisation, L-BFGS fine-tuning (Amos Table 2).
   PotentialKind potential = PotentialKind::kMlp;
-  // Hidden widths of f and H; empty = [2 max(d,32), 2 max(d,32), max(d,32)].
+  /// Hidden widths of f and H; empty = [2 max(d,32), 2 max(d,32), max(d,32)].
   std::vector<int64_t> hidden;
-  AmortizationLoss amortization = AmortizationLoss::kRegression;
-  // Fine-tuning of x_hat during training: Amos's `lbfgs` (gtol 0.1, 100 its).
-  // kind = none trains on the amortised prediction alone.
+  AmortizationLoss amortization = AmortizationLoss::kRegression;  ///< how the amortization model is trained (Amos 2023, §3)
+  /// Fine-tuning of x_hat during training: Amos's `lbfgs` (gtol 0.1, 100 its).
+  /// kind = none trains on the amortised prediction alone.
   ConjugateSolverConfig conjugate;
-  // The inverse map at inference: `lbfgs_high_precision` (gtol 1e-3).
+  /// The inverse map at inference: `lbfgs_high_precision` (gtol 1e-3).
   ConjugateSolverConfig inverse_conjugate = [] {
     ConjugateSolverConfig c;
     c.gradient_tolerance = 1e-3;
     return c;
   }();
-  // Amos trains 250 001 steps on a GPU; 20 000 is a CPU-sized default
-  // (BENCHMARKS.md shows the UVP reached against time).
+  /// Amos trains 250 001 steps on a GPU; 20 000 is a CPU-sized default
+  /// (BENCHMARKS.md shows the UVP reached against time).
   int64_t iterations = 20000;
-  int64_t batch_size = 1024;
-  // AdamW(b1 = 0.5, b2 = 0.5, weight decay 1e-4), learning rate cosine-decayed
-  // from 5e-4 to 5e-4 * 1e-4 (Amos's hd_benchmark config).
+  int64_t batch_size = 1024;  ///< Samples drawn per marginal per step.
+  /// AdamW(b1 = 0.5, b2 = 0.5, weight decay 1e-4), learning rate cosine-decayed
+  /// from 5e-4 to 5e-4 * 1e-4 (Amos's hd_benchmark config).
   double learning_rate = 5e-4;
-  double final_lr_fraction = 1e-4;
-  // The cosine's length in seconds of training instead of steps (0 = over
-  // `iterations`): the steps that fit are planned from the first steps'
-  // speed (training/schedule_horizon.h), so that a time-limited run ends
-  // with the learning rate down. `wbary map fit --time-limit T` sets it to T.
+  double final_lr_fraction = 1e-4;  ///< the cosine schedule ends at learning_rate times this
+  /// The cosine's length in seconds of training instead of steps (0 = over
+  /// `iterations`): the steps that fit are planned from the first steps'
+  /// speed (training/schedule_horizon.h), so that a time-limited run ends
+  /// with the learning rate down. `wbary map fit --time-limit T` sets it to T.
   double schedule_seconds = 0;
-  double beta1 = 0.5;
-  double beta2 = 0.5;
-  double weight_decay = 1e-4;
-  // Weight of the cycle amortisation loss; 0 = the dimension d (Amos's HD setting).
+  double beta1 = 0.5;  ///< Adam's first-moment decay.
+  double beta2 = 0.5;  ///< Adam's second-moment decay.
+  double weight_decay = 1e-4;  ///< AdamW's decoupled weight decay
+  /// Weight of the cycle amortisation loss; 0 = the dimension d (Amos's HD setting).
   double cycle_weight = 0;
-  uint64_t seed = 0;
+  uint64_t seed = 0;  ///< Seed of every random draw (initialisation, batches, latents): the same seed gives the same run.
+  /// Floating-point type of the networks and the arithmetic (float32 or float64).
   std::string dtype = "float32";  // float32 | float64
-  std::string device = "cpu";
-  int64_t log_every = 100;  // history record every k steps
+  std::string device = "cpu";  ///< Where the computation runs: "cpu" or "cuda" (a LibTorch device string).
+  int64_t log_every = 100;  ///< history record every k steps
 
   /// Throws InvalidArgument naming the first bad field.
   void validate() const;

@@ -28,16 +28,23 @@ namespace wbary::maps {
 
 inline constexpr int kMapFormatVersion = 1;
 
+/// A trained W2 map: forward through grad f, inverse through the conjugate's argmax.
 class W2MapModel {
  public:
   /// Fresh networks for maps on R^dim, initialised from config.seed.
   W2MapModel(int64_t dim, std::string source_spec, std::string target_spec, W2MapConfig config);
 
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
+  /// Where the source came from (may be empty).
   const std::string& source_spec() const { return source_spec_; }
+  /// Where the target came from (may be empty).
   const std::string& target_spec() const { return target_spec_; }
+  /// The configuration it was trained with.
   const W2MapConfig& config() const { return config_; }
+  /// Where the computation runs: "cpu" or "cuda" (a LibTorch device string).
   at::Device device() const { return at::Device(config_.device); }
+  /// Floating-point type of the networks and the arithmetic (float32 or float64).
   at::ScalarType dtype() const;
 
   /// grad f(x) for x [n, d]; float64 on the CPU. Works in chunks of 4096 rows.
@@ -55,16 +62,20 @@ class W2MapModel {
   /// of the target; W2^2(P, Q) ~ E|X|^2 + E|Y|^2 - 2 dual at the optimum.
   double dual_objective(const at::Tensor& x, const at::Tensor& y) const;
 
+  /// Training and evaluation records (JSON objects with a "step" field).
   nlohmann::json& history() { return history_; }
+  /// Training and evaluation records (JSON objects with a "step" field).
   const nlohmann::json& history() const { return history_; }
+  /// model.json's content: format, method, dimension, weights, marginals, config.
   nlohmann::json metadata() const;
 
+  /// Writes DIR/model.pt and DIR/model.json atomically.
   void save(const std::string& dir) const;
   /// Throws IoError naming the file on a missing / corrupt / other-version model.
   static W2MapModel load(const std::string& dir, const std::string& device = "");
 
-  std::shared_ptr<MapPotential> f;
-  std::shared_ptr<ResidualMlp> amortizer;
+  std::shared_ptr<MapPotential> f;  ///< the potential: grad f is the map
+  std::shared_ptr<ResidualMlp> amortizer;  ///< predicts the conjugate's argmax
 
  private:
   at::Tensor prepare(const at::Tensor& x, const char* what) const;

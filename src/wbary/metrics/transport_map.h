@@ -28,8 +28,9 @@ double displacement_cosine(const at::Tensor& x, const at::Tensor& predicted, con
 /// The Gaussian OT map between the moment-matched Gaussians of `source`
 /// and `target` samples: x -> m_q + A (x - m_p).
 struct LinearMap {
-  at::Tensor matrix;  // A [d, d], symmetric PSD
-  at::Tensor shift;   // [d]: m_q - A m_p
+  at::Tensor matrix;  ///< A [d, d], symmetric PSD
+  at::Tensor shift;   ///< [d]: m_q - A m_p
+  /// x A^T + shift for x [n, d].
   at::Tensor operator()(const at::Tensor& x) const { return at::addmm(shift, x.to(at::kDouble), matrix); }
 };
 LinearMap fit_linear_map(const at::Tensor& source, const at::Tensor& target);

@@ -23,17 +23,20 @@
 
 namespace wbary::nn {
 
+/// NWB-II's generator h(z, w): the barycenter's sampler for any weight vector w.
 class ConditionalGeneratorImpl : public torch::nn::Module {
  public:
+  /// A generator from latent_dim + context_dim (the weights) inputs to dim outputs.
   ConditionalGeneratorImpl(int64_t latent_dim, int64_t context_dim, int64_t dim, GeneratorConfig config,
                            at::Generator& gen);
   /// z [n, latent], c [n, context] -> [n, dim].
   at::Tensor forward(const at::Tensor& z, const at::Tensor& c);
+  /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return latent_dim_; }
 
  private:
   Generator body_{nullptr};
-  at::Tensor scale_, shift_;  // S, T: [dim, context]
+  at::Tensor scale_, shift_;  ///< S, T: [dim, context]
   int64_t latent_dim_;
 };
 TORCH_MODULE(ConditionalGenerator);

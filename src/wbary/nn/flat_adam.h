@@ -25,36 +25,46 @@ class Adam;
 
 namespace wbary::nn {
 
+/// Adam's learning rate, betas, epsilon and weight decay.
 struct FlatAdamOptions {
-  double lr = 1e-3;      // PyTorch defaults
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
+  double lr = 1e-3;      ///< PyTorch defaults
+  double beta1 = 0.9;  ///< Adam's first-moment decay.
+  double beta2 = 0.999;  ///< Adam's second-moment decay.
+  double eps = 1e-8;  ///< added to the denominator
 };
 
+/// Adam over one flat parameter buffer: six vector operations a step instead of one per tensor.
 class FlatAdam {
  public:
   /// `parameters` is updated in place; it must stay alive and contiguous.
   FlatAdam(at::Tensor parameters, FlatAdamOptions options);
 
+  /// One outer iteration.
   void step(const at::Tensor& gradient);
+  /// Sets the learning rate (schedules).
   void set_lr(double lr) { options_.lr = lr; }
+  /// The learning rate now.
   double lr() const { return options_.lr; }
+  /// Steps taken (the bias correction's t).
   int64_t steps() const { return step_; }
   /// The moment estimates m and v (laid out as the parameters), for moving
   /// an optimiser's state between processes.
   const at::Tensor& first_moment() const { return exp_avg_; }
+  /// Adam's second-moment estimate (for checkpoints).
   const at::Tensor& second_moment() const { return exp_avg_sq_; }
+  /// Restores the step count (checkpoints).
   void set_steps(int64_t steps) { step_ = steps; }
 
+  /// Writes DIR/model.pt and DIR/model.json atomically.
   void save(torch::serialize::OutputArchive& archive) const;
+  /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
   void load(torch::serialize::InputArchive& archive);
 
  private:
   at::Tensor params_;
   at::Tensor exp_avg_;
   at::Tensor exp_avg_sq_;
-  at::Tensor denom_;  // workspace
+  at::Tensor denom_;  ///< workspace
   FlatAdamOptions options_;
   int64_t step_ = 0;
 };

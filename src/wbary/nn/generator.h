@@ -21,22 +21,24 @@
 
 namespace wbary::nn {
 
+/// The generator h's latent dimension, width and depth.
 struct GeneratorConfig {
-  // Linear+BN+PReLU blocks after the first layer (NUM_LAYERS_h = 3).
+  /// Linear+BN+PReLU blocks after the first layer (NUM_LAYERS_h = 3).
   int64_t hidden_layers = 3;
-  // Neurons per layer. 0 = automatic: the paper's Gaussian setting
-  // (NWB1_gmm.py: d = 2 -> 10, 16 -> 32, 64 -> 100, 128 -> 160, 256 -> 280,
-  // interpolated between), but at least 32 (the authors' default H_h).
+  /// Neurons per layer. 0 = automatic: the paper's Gaussian setting
+  /// (NWB1_gmm.py: d = 2 -> 10, 16 -> 32, 64 -> 100, 128 -> 160, 256 -> 280,
+  /// interpolated between), but at least 32 (the authors' default H_h).
   int64_t width = 0;
-  // BatchNorm1d in the hidden blocks (batch_nml = 1).
+  /// BatchNorm1d in the hidden blocks (batch_nml = 1).
   bool batch_norm = true;
-  // PReLU on the output layer too (final_actv = 'Prelu').
+  /// PReLU on the output layer too (final_actv = 'Prelu').
   bool final_activation = true;
 };
 
 /// Width actually used for dimension `dim` (resolves width == 0).
 int64_t resolved_generator_width(const GeneratorConfig& config, int64_t dim);
 
+/// NWB's generator h: an MLP from the latent space to the barycenter's samples.
 class GeneratorImpl : public torch::nn::Module {
  public:
   /// Initialised as PyTorch's defaults (Kaiming-uniform Linear, PReLU 0.25,
@@ -46,7 +48,9 @@ class GeneratorImpl : public torch::nn::Module {
   /// [n, latent] -> [n, dim].
   at::Tensor forward(at::Tensor z);
 
+  /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return latent_dim_; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
 
  private:

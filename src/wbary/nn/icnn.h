@@ -31,27 +31,29 @@ enum class IcnnActivation { kCelu, kPrelu };
 IcnnActivation parse_icnn_activation(const std::string& name);
 std::string to_string(IcnnActivation a);
 
+/// An ICNN's widths, depth, activation and convexity handling.
 struct IcnnConfig {
-  // Hidden layers including the first: fc1 + (hidden_layers - 1) convex
-  // layers. Default 3 (Fan et al. code, NUM_LAYERS = 3).
+  /// Hidden layers including the first: fc1 + (hidden_layers - 1) convex
+  /// layers. Default 3 (Fan et al. code, NUM_LAYERS = 3).
   int64_t hidden_layers = 3;
-  // Neurons per hidden layer. 0 = automatic: 2d (the paper's Gaussian
-  // setting, H = 2d) but at least 32 (the authors' 2-D/3-D default,
-  // cfg.py NUM_NEURON = 32; the paper's §4 "16 ~ 32 in 2D/3D").
+  /// Neurons per hidden layer. 0 = automatic: 2d (the paper's Gaussian
+  /// setting, H = 2d) but at least 32 (the authors' 2-D/3-D default,
+  /// cfg.py NUM_NEURON = 32; the paper's §4 "16 ~ 32 in 2D/3D").
   int64_t width = 0;
-  // CELU as in the authors' code (fg_activation='celu'); PReLU as in the
-  // paper text (one learnable slope per layer, initialised to 0.25).
+  /// CELU as in the authors' code (fg_activation='celu'); PReLU as in the
+  /// paper text (one learnable slope per layer, initialised to 0.25).
   IcnnActivation activation = IcnnActivation::kCelu;
-  // z_1 = (act(p_0) + square_offset)^2 (authors' fc1_normal is squared,
-  // offset 0). With CELU and offset 0 the square is NOT convex where
-  // p_0 < -ln 2 (CELU(p)^2 = (e^p - 1)^2 bends down there), so neither is
-  // f; offset 1 makes it e^{2p} / (p + 1)^2, convex and increasing, and f
-  // convex for any weights with W, w >= 0 (tests/nn/picnn_test.cpp).
+  /// z_1 = (act(p_0) + square_offset)^2 (authors' fc1_normal is squared,
+  /// offset 0). With CELU and offset 0 the square is NOT convex where
+  /// p_0 < -ln 2 (CELU(p)^2 = (e^p - 1)^2 bends down there), so neither is
+  /// f; offset 1 makes it e^{2p} / (p + 1)^2, convex and increasing, and f
+  /// convex for any weights with W, w >= 0 (tests/nn/picnn_test.cpp).
   bool square_first_layer = true;
-  double square_offset = 0;
-  // f(x) += (a . x + c)^2 (authors' last_linear, squared).
+  double square_offset = 0;  ///< the first layer squares (x W + b + offset)
+  /// f(x) += (a . x + c)^2 (authors' last_linear, squared).
   bool quadratic_skip = true;
 
+  /// This config with another width.
   IcnnConfig& with_width(int64_t w) { width = w; return *this; }
 };
 
@@ -61,13 +63,13 @@ int64_t resolved_icnn_width(const IcnnConfig& config, int64_t dim);
 /// Non-owning view of the parameters of a stack of ICNNs (or of one
 /// network of a stack, as a stack of one). Closed-form kernels take this.
 struct IcnnWeights {
-  std::vector<at::Tensor> A;      // A[l]: [K, H, d], l = 0..L-1
-  std::vector<at::Tensor> b;      // b[l]: [K, 1, H]
-  std::vector<at::Tensor> W;      // W[l-1] is W_l: [K, H, H], l = 1..L-1 (convex)
-  at::Tensor w;                   // [K, H, 1] (convex)
-  at::Tensor a;                   // [K, d, 1] (quadratic skip; undefined if off)
-  at::Tensor c;                   // [K, 1, 1]
-  std::vector<at::Tensor> slope;  // PReLU slopes [K, 1, 1] a layer (PReLU only)
+  std::vector<at::Tensor> A;      ///< A[l]: [K, H, d], l = 0..L-1
+  std::vector<at::Tensor> b;      ///< b[l]: [K, 1, H]
+  std::vector<at::Tensor> W;      ///< W[l-1] is W_l: [K, H, H], l = 1..L-1 (convex)
+  at::Tensor w;                   ///< [K, H, 1] (convex)
+  at::Tensor a;                   ///< [K, d, 1] (quadratic skip; undefined if off)
+  at::Tensor c;                   ///< [K, 1, 1]
+  std::vector<at::Tensor> slope;  ///< PReLU slopes [K, 1, 1] a layer (PReLU only)
 
   /// Network k alone, as a stack of one sharing storage.
   IcnnWeights select(int64_t k) const;
@@ -78,6 +80,7 @@ at::Tensor icnn_value(const IcnnConfig& config, const IcnnWeights& weights, cons
 /// grad f_k(x_k) by one reverse sweep, [K, B, d] -> [K, B, d]; no graph.
 at::Tensor icnn_gradient(const IcnnConfig& config, const IcnnWeights& weights, const at::Tensor& x);
 
+/// A stack of input-convex networks (Amos et al. 2017), one convex potential per marginal.
 class IcnnPotential : public torch::nn::Module {
  public:
   /// `count` independent networks on R^dim. Weights initialised as
@@ -91,8 +94,11 @@ class IcnnPotential : public torch::nn::Module {
   IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
                 at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
 
+  /// Number N of marginals.
   int64_t count() const { return count_; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
+  /// The configuration it was trained with.
   const IcnnConfig& config() const { return config_; }
 
   /// f_k(x_k) for x of shape [K, B, d]; returns [K, B]. Differentiable
@@ -130,6 +136,7 @@ class IcnnPotential : public torch::nn::Module {
   const IcnnWeights& gradient_views() const { return grad_views_; }
   /// Every parameter, concatenated in registration order.
   const at::Tensor& flat_parameters() const { return flat_; }
+  /// The gradient buffer, laid out as flat_parameters().
   const at::Tensor& flat_gradients() const { return flat_grad_; }
   /// Views of `flat` (laid out as flat_parameters(): an optimiser's moments,
   /// a gradient) with each parameter's shape, in registration order; row k

@@ -33,14 +33,14 @@ namespace wbary::nn {
 
 /// Everything a forward pass leaves for the derivative sweeps.
 struct IcnnTape {
-  at::Tensor x;                  // [K, B, d]
-  std::vector<at::Tensor> p;     // p_l, [K, B, H], l = 0..L-1
-  std::vector<at::Tensor> z;     // z_l = input of layer l, [K, B, H], l = 1..L (z[0] undefined)
-  at::Tensor first_activation;   // act(p_0) before squaring
-  at::Tensor q;                  // a.x + c, [K, B, 1] (quadratic skip)
-  at::Tensor value;              // f(x), [K, B]
-  std::vector<at::Tensor> delta; // df/dp_l, [K, B, H] (after icnn_backward_gradient)
-  at::Tensor gradient;           // grad f(x), [K, B, d] (after icnn_backward_gradient)
+  at::Tensor x;                  ///< [K, B, d]
+  std::vector<at::Tensor> p;     ///< p_l, [K, B, H], l = 0..L-1
+  std::vector<at::Tensor> z;     ///< z_l = input of layer l, [K, B, H], l = 1..L (z[0] undefined)
+  at::Tensor first_activation;   ///< act(p_0) before squaring
+  at::Tensor q;                  ///< a.x + c, [K, B, 1] (quadratic skip)
+  at::Tensor value;              ///< f(x), [K, B]
+  std::vector<at::Tensor> delta; ///< df/dp_l, [K, B, H] (after icnn_backward_gradient)
+  at::Tensor gradient;           ///< grad f(x), [K, B, d] (after icnn_backward_gradient)
 };
 
 /// The forward pass. Records an autograd graph unless called under a
@@ -69,8 +69,8 @@ void add_gradients(IcnnWeights& into, const IcnnWeights& g);
 /// How a solver computes the derivatives of its ICNN losses (both engines
 /// give the same numbers up to round-off).
 enum class Engine {
-  kFused,     // closed forms of this header (DESIGN.md §2)
-  kAutograd,  // LibTorch autograd, double backward where a loss holds a gradient
+  kFused,     ///< closed forms of this header (DESIGN.md §2)
+  kAutograd,  ///< LibTorch autograd, double backward where a loss holds a gradient
 };
 std::string to_string(Engine e);
 Engine parse_engine(const std::string& name);

@@ -20,17 +20,19 @@
 
 namespace wbary::nn {
 
+/// Steps, batch and learning rate of the identity fit.
 struct IdentityFitConfig {
-  int64_t max_steps = 10000;
-  double tolerance = 1e-2;   // MSE per coordinate
-  double scale = 4;          // x ~ scale N(0, I)
-  int64_t batch_size = 1024;
-  double max_seconds = 0;    // 0 = no cap
+  int64_t max_steps = 10000;  ///< cap on the fit's steps
+  double tolerance = 1e-2;   ///< MSE per coordinate
+  double scale = 4;          ///< x ~ scale N(0, I)
+  int64_t batch_size = 1024;  ///< Samples drawn per marginal per step.
+  double max_seconds = 0;    ///< 0 = no cap
 };
 
+/// Fits a potential so that its gradient is the identity map (the paper's initialisation).
 struct IdentityFit {
-  int64_t steps = 0;
-  double mse = 0;  // at the last step
+  int64_t steps = 0;  ///< steps the fit took
+  double mse = 0;  ///< at the last step
 };
 
 /// Fits one network of `config` on R^dim (seeded by `seed`) and copies it into

@@ -40,17 +40,19 @@
 
 namespace wbary::nn {
 
+/// A partially input-convex network's widths: the convex x-path and the weight path.
 struct PicnnConfig {
-  // The convex path: an ICNN (nn/icnn.h) with its defaults (3 layers,
-  // width max(2d, 32), CELU, squared first layer, quadratic skip).
+  /// The convex path: an ICNN (nn/icnn.h) with its defaults (3 layers,
+  /// width max(2d, 32), CELU, squared first layer, quadratic skip).
   IcnnConfig convex;
-  // Width of the two context layers; 0 = max(16, 4m).
+  /// Width of the two context layers; 0 = max(16, 4m).
   int64_t context_width = 0;
 };
 
 /// The config with automatic (0) widths resolved for dimension `dim` and context size `context_dim`.
 PicnnConfig resolved(PicnnConfig config, int64_t dim, int64_t context_dim);
 
+/// Partially input-convex potentials f(x; w), convex in x (Amos et al. 2017), for NWB-II.
 class PicnnPotential : public torch::nn::Module {
  public:
   /// `count` networks on R^dim x R^context_dim; `config` must be resolved.
@@ -59,10 +61,15 @@ class PicnnPotential : public torch::nn::Module {
   PicnnPotential(int64_t count, int64_t dim, int64_t context_dim, PicnnConfig config, at::Generator& gen,
                  at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
 
+  /// Number N of marginals.
   int64_t count() const { return base_->count(); }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return base_->dim(); }
+  /// Dimension of the context w (the weight vector).
   int64_t context_dim() const { return context_dim_; }
+  /// The configuration it was trained with.
   const PicnnConfig& config() const { return config_; }
+  /// The convex x-path's config.
   const IcnnConfig& icnn_config() const { return base_->config(); }
   /// dtype and device of the parameters.
   at::TensorOptions options() const { return base_->weights().w.options(); }
@@ -86,9 +93,11 @@ class PicnnPotential : public torch::nn::Module {
 
   /// The convex path (an ICNN: its flat parameters, gradient views, clamp, penalty).
   IcnnPotential& convex() { return *base_; }
+  /// The convex x-path.
   const IcnnPotential& convex() const { return *base_; }
   /// Every context-path and head parameter, in one tensor (one Adam).
   const at::Tensor& context_parameters() const { return context_; }
+  /// The gradient buffer of context_parameters().
   const at::Tensor& context_gradients() const { return context_grad_; }
   /// Writes .grad() of all parameters (after an autograd backward) into
   /// convex().flat_gradients() and context_gradients().
@@ -103,10 +112,10 @@ class PicnnPotential : public torch::nn::Module {
 
  private:
   std::shared_ptr<IcnnPotential> base_;
-  at::Tensor context_;       // per network: U_1, s_1, U_2, s_2, head weight, head bias; flat [K * P]
+  at::Tensor context_;       ///< per network: U_1, s_1, U_2, s_2, head weight, head bias; flat [K * P]
   at::Tensor context_grad_;
   int64_t context_dim_;
-  int64_t head_size_;        // L d (x scales) + L H (biases) + L H (z scales and output) + d + 1 (quadratic)
+  int64_t head_size_;        ///< L d (x scales) + L H (biases) + L H (z scales and output) + d + 1 (quadratic)
   PicnnConfig config_;
 };
 

@@ -20,11 +20,15 @@
 
 namespace wbary::nn {
 
+/// N independent MLPs evaluated as one batched network.
 class StackedMlpImpl : public torch::nn::Module {
  public:
+  /// count MLPs dim -> hidden... -> dim.
   StackedMlpImpl(int64_t count, int64_t dim, std::vector<int64_t> hidden, at::Generator& gen);
 
+  /// Number N of marginals.
   int64_t count() const { return count_; }
+  /// Dimension d of the barycenter and of every marginal.
   int64_t dim() const { return dim_; }
 
   /// f_k(x_k) for x [K, B, d] -> [K, B]; autograd-differentiable.
@@ -33,8 +37,8 @@ class StackedMlpImpl : public torch::nn::Module {
   at::Tensor gradient_of(int64_t k, const at::Tensor& x) const;
 
  private:
-  std::vector<at::Tensor> weight_;  // [K, in, out]
-  std::vector<at::Tensor> bias_;    // [K, 1, out]
+  std::vector<at::Tensor> weight_;  ///< [K, in, out]
+  std::vector<at::Tensor> bias_;    ///< [K, 1, out]
   int64_t count_;
   int64_t dim_;
 };

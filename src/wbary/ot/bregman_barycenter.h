@@ -21,17 +21,19 @@
 
 namespace wbary::ot {
 
+/// Iteration cap and tolerance of the Bregman iterations.
 struct BregmanConfig {
-  int64_t max_iterations = 1000;
-  double tolerance = 1e-4;
+  int64_t max_iterations = 1000;  ///< iteration cap
+  double tolerance = 1e-4;  ///< stop when the error falls below (POT's stopThr)
 };
 
+/// A fixed-support or grid barycenter, its dual scalings and how the iterations ended.
 struct BregmanResult {
-  at::Tensor barycenter;   // exp(log bar), the support's shape
-  at::Tensor log_scalings; // log v_k, [count, *support]
-  bool converged = false;
-  int64_t iterations = 0;
-  std::vector<double> error_trace;
+  at::Tensor barycenter;   ///< exp(log bar), the support's shape
+  at::Tensor log_scalings; ///< log v_k, [count, *support]
+  bool converged = false;  ///< Whether the stopping rule was met before the iteration cap.
+  int64_t iterations = 0;  ///< Iterations run.
+  std::vector<double> error_trace;  ///< the error at every check (every 10 iterations)
 };
 
 using LogKernel = std::function<at::Tensor(const at::Tensor&)>;

@@ -32,24 +32,28 @@ namespace wbary::ot {
 
 class TransportSimplex;
 
+/// One non-zero entry of a transport plan: source index, target index, mass.
 struct PlanEntry {
-  int64_t i, j;
-  double mass;
+  int64_t i;    ///< source index
+  int64_t j;    ///< target index
+  double mass;  ///< mass moved from i to j
 };
 
+/// An exact OT solution: cost, plan entries and dual potentials.
 struct ExactTransportResult {
-  double cost = 0;               // sum_ij P_ij C_ij
-  std::vector<PlanEntry> plan;   // the non-zero entries of P (at most n + m - 1)
-  bool optimal = false;          // the solver finished and the duals certify it
-  std::string status;            // "optimal", "infeasible", "unbounded", "not certified"
-  double min_reduced_cost = 0;   // min_ij C_ij - u_i - v_j (>= -tolerance when optimal)
-  double duality_gap = 0;        // primal cost - dual value, after repairing dual feasibility
-  double supply_scale = 0;       // the integer scaling of the weights
-  int64_t pivots = 0;            // simplex pivots (not counted by the LEMON path)
-  // Dual potentials u [n], v [m] (POT's log['u'], log['v']): u shifted by
-  // min(min_reduced_cost, 0) so that C_ij - u_i - v_j >= 0 everywhere; when
-  // optimal, a.u + b.v = cost up to the duality gap.
-  std::vector<double> source_potential, target_potential;
+  double cost = 0;               ///< sum_ij P_ij C_ij
+  std::vector<PlanEntry> plan;   ///< the non-zero entries of P (at most n + m - 1)
+  bool optimal = false;          ///< the solver finished and the duals certify it
+  std::string status;            ///< "optimal", "infeasible", "unbounded", "not certified"
+  double min_reduced_cost = 0;   ///< min_ij C_ij - u_i - v_j (>= -tolerance when optimal)
+  double duality_gap = 0;        ///< primal cost - dual value, after repairing dual feasibility
+  double supply_scale = 0;       ///< the integer scaling of the weights
+  int64_t pivots = 0;            ///< simplex pivots (not counted by the LEMON path)
+  /// Dual potentials u [n], v [m] (POT's log['u'], log['v']): u shifted by
+  /// min(min_reduced_cost, 0) so that C_ij - u_i - v_j >= 0 everywhere; when
+  /// optimal, a.u + b.v = cost up to the duality gap.
+  std::vector<double> source_potential;  ///< u
+  std::vector<double> target_potential;  ///< v
 };
 
 /// a [n], b [m] (non-negative, normalised here to sum 1), cost [n, m].
@@ -69,6 +73,7 @@ class ExactTransportSequence {
   /// a [n], b [m]: non-negative, normalised here (as exact_transport).
   ExactTransportSequence(const at::Tensor& a, const at::Tensor& b);
   ~ExactTransportSequence();
+  /// Movable, not copyable.
   ExactTransportSequence(ExactTransportSequence&&) noexcept;
 
   /// cost [n, m]. The orders seed the first basis only (see exact_transport).
@@ -79,7 +84,7 @@ class ExactTransportSequence {
   int64_t n_ = 0, m_ = 0, scale_ = 0;
   std::vector<double> a_, b_;
   std::vector<int64_t> sa_, sb_;
-  std::vector<int32_t> rows_, cols_;  // the points with mass
+  std::vector<int32_t> rows_, cols_;  ///< the points with mass
   std::unique_ptr<TransportSimplex> simplex_;
   bool solved_ = false;
 };

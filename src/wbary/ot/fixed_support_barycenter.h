@@ -15,14 +15,17 @@
 
 namespace wbary::ot {
 
+/// Entropic strength, iteration cap and tolerance of the fixed-support barycenter.
 struct FixedSupportConfig {
-  double epsilon = 1e-2;          // POT's reg
-  int64_t max_iterations = 1000;  // POT's numItermax default
-  double tolerance = 1e-4;        // POT's stopThr default
+  double epsilon = 1e-2;          ///< POT's reg
+  int64_t max_iterations = 1000;  ///< POT's numItermax default
+  double tolerance = 1e-4;        ///< POT's stopThr default
 };
 
+/// Entropic barycenters of histograms on one shared support (Benamou et al. 2015).
 class FixedSupportBarycenter {
  public:
+  /// A solver with this config.
   explicit FixedSupportBarycenter(FixedSupportConfig config = {});
   /// histograms: [n] each (>= 0, normalised here); cost: [n, n]; weights
   /// empty = uniform (normalised). Throws InvalidArgument naming the input.

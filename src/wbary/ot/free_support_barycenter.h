@@ -19,22 +19,26 @@
 
 namespace wbary::ot {
 
+/// Iterations and stopping rule of the free-support barycenter.
 struct FreeSupportConfig {
-  int64_t max_iterations = 100;  // POT's numItermax default
-  double tolerance = 1e-7;       // on sum |X_{t+1} - X_t|^2 (POT's stopThr)
+  int64_t max_iterations = 100;  ///< POT's numItermax default
+  double tolerance = 1e-7;       ///< on sum |X_{t+1} - X_t|^2 (POT's stopThr)
 };
 
+/// The barycenter's support points, its iterations and whether it converged.
 struct FreeSupportResult {
-  at::Tensor support;  // [k, d] float64
-  bool converged = false;
-  int64_t iterations = 0;
-  std::vector<double> displacement_trace;  // sum |X_{t+1} - X_t|^2 per iteration
-  std::vector<int64_t> pivot_trace;        // simplex pivots per iteration, all inputs together
-  bool certified = true;                   // every exact OT solve was certified optimal
+  at::Tensor support;  ///< [k, d] float64
+  bool converged = false;  ///< Whether the stopping rule was met before the iteration cap.
+  int64_t iterations = 0;  ///< Iterations run.
+  std::vector<double> displacement_trace;  ///< sum |X_{t+1} - X_t|^2 per iteration
+  std::vector<int64_t> pivot_trace;        ///< simplex pivots per iteration, all inputs together
+  bool certified = true;                   ///< every exact OT solve was certified optimal
 };
 
+/// Free-support barycenters of point clouds (Cuturi & Doucet 2014, Alg. 2) on exact OT.
 class FreeSupportBarycenter {
  public:
+  /// A solver with this config.
   explicit FreeSupportBarycenter(FreeSupportConfig config = {});
 
   /// clouds: Y_i [n_i, d]; cloud_weights: one [n_i] vector per cloud (empty:

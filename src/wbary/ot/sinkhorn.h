@@ -19,22 +19,25 @@
 
 namespace wbary::ot {
 
+/// Entropic strength, iteration cap and tolerance of Sinkhorn.
 struct SinkhornConfig {
-  double epsilon = 1e-2;          // POT's reg
-  int64_t max_iterations = 1000;  // POT's numItermax default
-  double tolerance = 1e-9;        // on |P^T 1 - b|_2 (POT's stopThr default)
+  double epsilon = 1e-2;          ///< POT's reg
+  int64_t max_iterations = 1000;  ///< POT's numItermax default
+  double tolerance = 1e-9;        ///< on |P^T 1 - b|_2 (POT's stopThr default)
 };
 
+/// The entropic plan, its cost, the dual potentials and how the iterations ended.
 struct SinkhornResult {
-  at::Tensor plan;    // [n, m]
-  double cost = 0;    // <P, C>, the transport part of the entropic objective
-  at::Tensor log_u;   // [n]; the dual potential is f = eps * log_u
-  at::Tensor log_v;   // [m]; g = eps * log_v
-  bool converged = false;
-  int64_t iterations = 0;
-  std::vector<double> error_trace;  // marginal violation every 10 iterations
+  at::Tensor plan;    ///< [n, m]
+  double cost = 0;    ///< <P, C>, the transport part of the entropic objective
+  at::Tensor log_u;   ///< [n]; the dual potential is f = eps * log_u
+  at::Tensor log_v;   ///< [m]; g = eps * log_v
+  bool converged = false;  ///< Whether the stopping rule was met before the iteration cap.
+  int64_t iterations = 0;  ///< Iterations run.
+  std::vector<double> error_trace;  ///< marginal violation every 10 iterations
 };
 
+/// Entropic OT between two histograms (Cuturi 2013), POT's sinkhorn_log iterates.
 class Sinkhorn {
  public:
   /// Throws InvalidArgument if epsilon <= 0 or the iteration cap < 1.

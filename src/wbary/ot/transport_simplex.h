@@ -34,11 +34,14 @@
 
 namespace wbary::ot {
 
+/// The network simplex on a complete bipartite transport problem, warm-startable.
 class TransportSimplex {
  public:
+  /// One arc of the transport network: its ends, cost and flow.
   struct Arc {
-    int32_t i, j;  // source i, target j
-    int64_t flow;  // integer mass, >= 0 (degenerate tree arcs carry 0)
+    int32_t i;  ///< source
+    int32_t j;  ///< target
+    int64_t flow;  ///< integer mass, >= 0 (degenerate tree arcs carry 0)
   };
 
   /// supply [n], demand [m]: positive integers with equal sums (checked).
@@ -61,16 +64,18 @@ class TransportSimplex {
   /// the tree.
   void potentials(std::vector<double>& u, std::vector<double>& v) const;
 
+  /// Number of sources.
   int64_t rows() const { return n_; }
+  /// Number of targets.
   int64_t cols() const { return m_; }
 
  private:
-  // Nodes: sources 0..n-1, targets n..n+m-1; node 0 is the root.
+  /// Nodes: sources 0..n-1, targets n..n+m-1; node 0 is the root.
   int64_t arc_id(int32_t i, int32_t j) const { return static_cast<int64_t>(i) * m_ + j; }
   double arc_cost(int64_t arc) const { return cost_[arc]; }
   int32_t arc_source(int64_t arc) const { return static_cast<int32_t>(arc / m_); }
   int32_t arc_target(int64_t arc) const { return static_cast<int32_t>(n_ + arc % m_); }
-  void rebuild_thread();  // thread, rev_thread, succ_num, last_succ from parent
+  void rebuild_thread();  ///< thread, rev_thread, succ_num, last_succ from parent
   void compute_potentials();
   bool find_entering_arc(double threshold);
   void find_join();
@@ -83,16 +88,16 @@ class TransportSimplex {
   std::vector<int64_t> supply_, demand_;
   const double* cost_ = nullptr;
 
-  // Spanning tree: for node u != root, pred_[u] is the arc joining u to
-  // parent_[u], pred_dir_[u] = +1 if that arc points up (u -> parent, u a
-  // source), -1 if down, and flow_[u] its flow. thread_ is a preorder (circular),
-  // succ_num_ the subtree sizes, last_succ_ the last node of each subtree in it.
+  /// Spanning tree: for node u != root, pred_[u] is the arc joining u to
+  /// parent_[u], pred_dir_[u] = +1 if that arc points up (u -> parent, u a
+  /// source), -1 if down, and flow_[u] its flow. thread_ is a preorder (circular),
+  /// succ_num_ the subtree sizes, last_succ_ the last node of each subtree in it.
   std::vector<int32_t> parent_, thread_, rev_thread_, succ_num_, last_succ_, dirty_revs_;
   std::vector<int8_t> pred_dir_;
   std::vector<int64_t> pred_, flow_;
   std::vector<double> pi_;
 
-  // The current pivot.
+  /// The current pivot.
   int64_t in_arc_ = 0, next_arc_ = 0, block_size_ = 0;
   int32_t join_ = 0, u_in_ = 0, v_in_ = 0, u_out_ = 0;
   int64_t delta_ = 0;

@@ -22,6 +22,7 @@
 
 namespace wbary::training {
 
+/// Plans a learning-rate schedule over a wall-clock budget from the first steps' times.
 class ScheduleHorizon {
  public:
   /// budget_seconds <= 0: the horizon is `iterations`.

@@ -29,17 +29,18 @@ namespace wbary::training {
 /// (NWB, W2 maps, robust barycenters) reports its own named losses, in the
 /// order it wants them printed.
 struct StepInfo {
-  int64_t step = 0;         // outer iterations completed
-  int64_t total_steps = 0;  // the configured number of outer iterations
-  std::vector<std::pair<std::string, double>> losses;  // e.g. {"loss_g", 0.1}, ...
-  double elapsed_seconds = 0;  // training time, including earlier runs this one resumed
-  double steps_per_second = 0; // over this process's run
-  double seconds_left = 0;     // to total_steps at the current rate
+  int64_t step = 0;         ///< outer iterations completed
+  int64_t total_steps = 0;  ///< the configured number of outer iterations
+  std::vector<std::pair<std::string, double>> losses;  ///< e.g. {"loss_g", 0.1}, ...
+  double elapsed_seconds = 0;  ///< training time, including earlier runs this one resumed
+  double steps_per_second = 0; ///< over this process's run
+  double seconds_left = 0;     ///< to total_steps at the current rate
 
   /// The loss called `name`; throws std::out_of_range if there is none.
   double loss(const std::string& name) const;
 };
 
+/// Hooks into a training loop: progress, checkpoints, time limit and interruption.
 class TrainingCallback {
  public:
   virtual ~TrainingCallback() = default;
@@ -50,6 +51,7 @@ class TrainingCallback {
 /// Prints one line every `every` steps: step, the named losses, it/s, ETA.
 class ProgressPrinter : public TrainingCallback {
  public:
+  /// Prints to `out` every `every` steps.
   ProgressPrinter(std::ostream& out, int64_t every) : out_(out), every_(every) {}
   bool on_step(const StepInfo& info) override;
 
@@ -61,6 +63,7 @@ class ProgressPrinter : public TrainingCallback {
 /// Stops once the training time of this process exceeds `seconds`.
 class TimeLimit : public TrainingCallback {
  public:
+  /// Stops training after this many seconds of wall-clock time.
   explicit TimeLimit(double seconds);
   bool on_step(const StepInfo& info) override;
 
@@ -77,6 +80,7 @@ class CancelOnSignal : public TrainingCallback {
   CancelOnSignal();
   ~CancelOnSignal() override;
   bool on_step(const StepInfo& info) override;
+  /// Whether SIGINT / SIGTERM arrived.
   static bool requested();
 
  private:
@@ -88,6 +92,7 @@ class CancelOnSignal : public TrainingCallback {
 /// The action's return value stops training when true.
 class EveryKSteps : public TrainingCallback {
  public:
+  /// Calls action every `every` steps; training stops when it returns false.
   EveryKSteps(int64_t every, std::function<bool(const StepInfo&)> action)
       : every_(every), action_(std::move(action)) {}
   bool on_step(const StepInfo& info) override;
@@ -99,10 +104,10 @@ class EveryKSteps : public TrainingCallback {
 
 /// What a finished (or stopped) call to a solver's train() reports.
 struct TrainingSummary {
-  int64_t steps = 0;            // outer iterations completed in total
-  bool finished = false;        // reached the configured number of iterations
-  double elapsed_seconds = 0;   // total training time (including resumed runs)
-  StepInfo last;                // the final step's report
+  int64_t steps = 0;            ///< outer iterations completed in total
+  bool finished = false;        ///< reached the configured number of iterations
+  double elapsed_seconds = 0;   ///< total training time (including resumed runs)
+  StepInfo last;                ///< the final step's report
 };
 
 /// The outer loop every solver shares: calls `step()` (which advances
