@@ -117,7 +117,7 @@ class RobustBarycenterModel {
   const nlohmann::json& history() const { return history_; }
   /// model.json's content: format, method, dimension, weights, marginals, config.
   nlohmann::json metadata() const;
-  /// Writes DIR/model.pt and DIR/model.json atomically.
+  /// Writes the model to the directory DIR atomically (what load() reads).
   void save(const std::string& dir) const;
   /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
   static RobustBarycenterModel load(const std::string& dir, const std::string& device = "");

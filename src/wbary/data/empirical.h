@@ -29,7 +29,7 @@ class EmpiricalSampler : public Sampler {
   static EmpiricalSampler load(const std::string& path);
 
   int64_t dim() const override { return points_.size(1); }
-  /// Number of marginals.
+  /// Number of stored points.
   int64_t size() const { return points_.size(0); }
   /// The stored cloud [n, d].
   const at::Tensor& points() const { return points_; }

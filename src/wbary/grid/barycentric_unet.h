@@ -54,7 +54,7 @@ class BarycentricUNetImpl : public torch::nn::Module {
   /// log of forward(), computed by log-softmax (the KL loss uses it).
   at::Tensor log_forward(const at::Tensor& images, const at::Tensor& weights);
 
-  /// The configuration it was trained with.
+  /// The configuration it was built with.
   const UNetConfig& config() const { return config_; }
 
  private:

@@ -39,7 +39,7 @@ struct GridDatasetConfig {
   /// Entropic regularisation of the ground truth (POT's grid convention):
   /// kernel std sqrt(eps/2) (n - 1) pixels, i.e. 2 px at n = 64.
   double epsilon = 2e-3;
-  uint64_t seed = 0;  ///< Seed of every random draw (initialisation, batches, latents): the same seed gives the same run.
+  uint64_t seed = 0;  ///< seed of the generated shapes and weights: the same seed gives the same dataset
 
   /// Throws InvalidArgument naming the field when a value is out of range.
   void validate() const;
@@ -69,7 +69,7 @@ struct GridDataset {
   at::Tensor weights;  ///< [n, k] barycentric weights
   at::Tensor targets;  ///< [n, H, W] convolutional barycenters
   GridDatasetConfig config;  ///< The configuration it was trained with.
-  /// Number of marginals.
+  /// Number of examples.
   int64_t size() const { return images.size(0); }
   /// Reads every shard the manifest lists; throws IoError naming the file.
   static GridDataset load(const std::string& dir);
@@ -97,7 +97,7 @@ class LearnedGridBarycenter {
   BarycentricUNet& net() { return net_; }
   /// The network.
   const BarycentricUNet& net() const { return net_; }
-  /// The configuration it was trained with.
+  /// The configuration it was built with.
   const UNetConfig& config() const { return config_; }
   /// Moves the network (predict() then runs there; results come back to the CPU).
   void to(const at::Device& device);

@@ -42,7 +42,7 @@ class RidgePotential {
   at::Tensor gradient(const at::Tensor& x) const;
   /// Replaces psi by (psi - m.x)/sqrt(v).
   void standardize(const at::Tensor& m, double v);
-  /// Dimension d of the barycenter and of every marginal.
+  /// Dimension d of the space.
   int64_t dim() const { return a_.size(1); }
 
  private:
@@ -58,7 +58,7 @@ class KnownMapPair {
   /// The pair in dimension `dim` drawn from `seed` (moments from 2^14 samples).
   static KnownMapPair make(int64_t dim, uint64_t seed);
 
-  /// Dimension d of the barycenter and of every marginal.
+  /// Dimension d of the space.
   int64_t dim() const { return psi_->dim(); }
   /// Samples of the source measure.
   std::shared_ptr<const data::Sampler> source() const { return source_; }

@@ -44,7 +44,7 @@ class MapPotential : public torch::nn::Module {
  public:
   /// A potential on R^dim.
   explicit MapPotential(int64_t dim) : dim_(dim) {}
-  /// Dimension d of the barycenter and of every marginal.
+  /// Dimension d of the space.
   int64_t dim() const { return dim_; }
 
   /// f(x) for x [B, d] -> [B]; differentiable in x and the parameters.

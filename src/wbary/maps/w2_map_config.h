@@ -45,7 +45,7 @@ struct W2MapConfig {
   /// Amos trains 250 001 steps on a GPU; 20 000 is a CPU-sized default
   /// (BENCHMARKS.md shows the UVP reached against time).
   int64_t iterations = 20000;
-  int64_t batch_size = 1024;  ///< Samples drawn per marginal per step.
+  int64_t batch_size = 1024;  ///< samples of the source and of the target per step
   /// AdamW(b1 = 0.5, b2 = 0.5, weight decay 1e-4), learning rate cosine-decayed
   /// from 5e-4 to 5e-4 * 1e-4 (Amos's hd_benchmark config).
   double learning_rate = 5e-4;

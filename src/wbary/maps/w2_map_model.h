@@ -34,7 +34,7 @@ class W2MapModel {
   /// Fresh networks for maps on R^dim, initialised from config.seed.
   W2MapModel(int64_t dim, std::string source_spec, std::string target_spec, W2MapConfig config);
 
-  /// Dimension d of the barycenter and of every marginal.
+  /// Dimension d of the source and target.
   int64_t dim() const { return dim_; }
   /// Where the source came from (may be empty).
   const std::string& source_spec() const { return source_spec_; }
@@ -69,7 +69,7 @@ class W2MapModel {
   /// model.json's content: format, method, dimension, weights, marginals, config.
   nlohmann::json metadata() const;
 
-  /// Writes DIR/model.pt and DIR/model.json atomically.
+  /// Writes the model to the directory DIR atomically (what load() reads).
   void save(const std::string& dir) const;
   /// Throws IoError naming the file on a missing / corrupt / other-version model.
   static W2MapModel load(const std::string& dir, const std::string& device = "");

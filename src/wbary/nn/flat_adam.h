@@ -39,7 +39,7 @@ class FlatAdam {
   /// `parameters` is updated in place; it must stay alive and contiguous.
   FlatAdam(at::Tensor parameters, FlatAdamOptions options);
 
-  /// One outer iteration.
+  /// One Adam update of the parameters with `gradient` (laid out as the parameters).
   void step(const at::Tensor& gradient);
   /// Sets the learning rate (schedules).
   void set_lr(double lr) { options_.lr = lr; }
@@ -55,9 +55,9 @@ class FlatAdam {
   /// Restores the step count (checkpoints).
   void set_steps(int64_t steps) { step_ = steps; }
 
-  /// Writes DIR/model.pt and DIR/model.json atomically.
+  /// Writes the moments and the step count into `archive` (a checkpoint's).
   void save(torch::serialize::OutputArchive& archive) const;
-  /// Reads what save() wrote; IoError naming the file when it is missing or malformed.
+  /// Restores what save() wrote; IoError when its sizes are not the parameters'.
   void load(torch::serialize::InputArchive& archive);
 
  private:

@@ -50,7 +50,7 @@ class GeneratorImpl : public torch::nn::Module {
 
   /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return latent_dim_; }
-  /// Dimension d of the barycenter and of every marginal.
+  /// Output dimension d (the barycenter's).
   int64_t dim() const { return dim_; }
 
  private:

@@ -94,11 +94,11 @@ class IcnnPotential : public torch::nn::Module {
   IcnnPotential(int64_t count, int64_t dim, IcnnConfig config, at::Generator& gen,
                 at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
 
-  /// Number N of marginals.
+  /// Number of networks in the stack (one per marginal).
   int64_t count() const { return count_; }
-  /// Dimension d of the barycenter and of every marginal.
+  /// Input dimension d of each network.
   int64_t dim() const { return dim_; }
-  /// The configuration it was trained with.
+  /// The configuration it was built with.
   const IcnnConfig& config() const { return config_; }
 
   /// f_k(x_k) for x of shape [K, B, d]; returns [K, B]. Differentiable

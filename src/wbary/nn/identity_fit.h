@@ -25,7 +25,7 @@ struct IdentityFitConfig {
   int64_t max_steps = 10000;  ///< cap on the fit's steps
   double tolerance = 1e-2;   ///< MSE per coordinate
   double scale = 4;          ///< x ~ scale N(0, I)
-  int64_t batch_size = 1024;  ///< Samples drawn per marginal per step.
+  int64_t batch_size = 1024;  ///< points drawn per step
   double max_seconds = 0;    ///< 0 = no cap
 };
 

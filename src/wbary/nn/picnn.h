@@ -61,13 +61,13 @@ class PicnnPotential : public torch::nn::Module {
   PicnnPotential(int64_t count, int64_t dim, int64_t context_dim, PicnnConfig config, at::Generator& gen,
                  at::ScalarType dtype = at::kFloat, at::Device device = at::kCPU);
 
-  /// Number N of marginals.
+  /// Number of networks in the stack (one per marginal).
   int64_t count() const { return base_->count(); }
-  /// Dimension d of the barycenter and of every marginal.
+  /// Dimension d of the convex input x.
   int64_t dim() const { return base_->dim(); }
   /// Dimension of the context w (the weight vector).
   int64_t context_dim() const { return context_dim_; }
-  /// The configuration it was trained with.
+  /// The configuration it was built with.
   const PicnnConfig& config() const { return config_; }
   /// The convex x-path's config.
   const IcnnConfig& icnn_config() const { return base_->config(); }

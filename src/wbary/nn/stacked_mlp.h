@@ -26,9 +26,9 @@ class StackedMlpImpl : public torch::nn::Module {
   /// count MLPs dim -> hidden... -> dim.
   StackedMlpImpl(int64_t count, int64_t dim, std::vector<int64_t> hidden, at::Generator& gen);
 
-  /// Number N of marginals.
+  /// Number of MLPs in the stack.
   int64_t count() const { return count_; }
-  /// Dimension d of the barycenter and of every marginal.
+  /// Input and output dimension d of each MLP.
   int64_t dim() const { return dim_; }
 
   /// f_k(x_k) for x [K, B, d] -> [K, B]; autograd-differentiable.
