@@ -1,5 +1,7 @@
 #include "wbary/nn/flat_adam.h"
 
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
@@ -19,11 +21,43 @@ FlatAdam::FlatAdam(at::Tensor parameters, FlatAdamOptions options)
   denom_ = at::empty_like(params_);
 }
 
+namespace {
+
+// One pass over the parameters on the CPU: the arithmetic of the ATen path
+// below, in the same order and precision (ATen casts the scalars to the
+// tensors' type), without its eight dispatched passes. At NWB's small sizes
+// (d = 2: ~200 parameters, 84 updates an iteration) dispatch was most of
+// the optimiser's time.
+template <typename T>
+void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o, double bc2_sqrt, double step_size) {
+  const T b1 = static_cast<T>(o.beta1), one_b1 = static_cast<T>(1 - o.beta1);
+  const T b2 = static_cast<T>(o.beta2), one_b2 = static_cast<T>(1 - o.beta2);
+  const T root = static_cast<T>(bc2_sqrt), eps = static_cast<T>(o.eps), lr = static_cast<T>(-step_size);
+  at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      m[k] = m[k] * b1 + one_b1 * g[k];
+      v[k] = v[k] * b2 + one_b2 * g[k] * g[k];
+      const T denom = std::sqrt(v[k]) / root + eps;
+      p[k] = p[k] + lr * m[k] / denom;
+    }
+  });
+}
+
+}  // namespace
+
 void FlatAdam::step(const at::Tensor& g) {
   torch::NoGradGuard no_grad;
   ++step_;
   const double bc1 = 1 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bc2 = 1 - std::pow(options_.beta2, static_cast<double>(step_));
+  if (params_.is_cpu() && g.is_cpu() && g.is_contiguous() && g.scalar_type() == params_.scalar_type() &&
+      g.numel() == params_.numel()) {
+    AT_DISPATCH_FLOATING_TYPES(params_.scalar_type(), "FlatAdam::step", [&] {
+      adam_pass<scalar_t>(params_.data_ptr<scalar_t>(), exp_avg_.data_ptr<scalar_t>(), exp_avg_sq_.data_ptr<scalar_t>(),
+                          g.data_ptr<scalar_t>(), params_.numel(), options_, std::sqrt(bc2), options_.lr / bc1);
+    });
+    return;
+  }
   // Same arithmetic, in the same order, as torch::optim::Adam::step.
   exp_avg_.mul_(options_.beta1).add_(g, 1 - options_.beta1);
   exp_avg_sq_.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
