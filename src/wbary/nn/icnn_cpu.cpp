@@ -7,6 +7,8 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "wbary/nn/small_gemm.h"
+
 namespace wbary::nn::cpu {
 namespace {
 
@@ -54,6 +56,9 @@ Net<P> network(const IcnnWeights& wt, int64_t k) {
 template <typename T>
 struct Pass {
   std::vector<Mat<T>> p, z, d1, d2, ds_value, ds_d1, delta;
+  // A_l^T and W_l^T of the network the pass ran: x A^T becomes a plain
+  // product (LIBXSMM's JIT has no kernel with that operand transposed).
+  std::vector<Mat<T>> At, Wt;
   Mat<T> first, grad;
   Vec<T> q, value;
 };
@@ -72,6 +77,15 @@ Workspace<T>& workspace() {
   return ws;
 }
 
+// dst = a b (or += when accumulate), row-major Eigen operands, through
+// small_gemm; trans_* say that the stored operand is the transpose.
+template <typename T, typename D, typename A, typename B>
+void product(D& dst, const A& a, bool trans_a, const B& b, bool trans_b, bool accumulate = false) {
+  const int64_t m = trans_a ? a.cols() : a.rows(), k = trans_a ? a.rows() : a.cols();
+  const int64_t n = trans_b ? b.rows() : b.cols();
+  small_gemm<T>(a.data(), trans_a, b.data(), trans_b, dst.data(), m, n, k, accumulate);
+}
+
 template <typename T>
 class Kernels {
  public:
@@ -87,12 +101,18 @@ class Kernels {
     s.d2.resize(L_);
     s.ds_value.resize(L_);
     s.ds_d1.resize(L_);
+    s.At.resize(L_);
+    s.Wt.resize(L_);
+    for (int64_t l = 0; l < L_; ++l) {
+      s.At[l] = CMapMat<T>(n.A[l], H_, d_).transpose();
+      if (l >= 1) s.Wt[l] = CMapMat<T>(n.W[l - 1], H_, H_).transpose();
+    }
     for (int64_t l = 0; l < L_; ++l) {
       Mat<T>& p = s.p[l];
       p.resize(B, H_);
-      p.noalias() = x * CMapMat<T>(n.A[l], H_, d_).transpose();
+      product<T>(p, x, false, s.At[l], false);
       p.rowwise() += CMapRow<T>(n.b[l], H_);
-      if (l >= 1) p.noalias() += s.z[l] * CMapMat<T>(n.W[l - 1], H_, H_).transpose();
+      if (l >= 1) product<T>(p, s.z[l], false, s.Wt[l], false, /*accumulate=*/true);
       // sigma, sigma', sigma'' (and d/ds for PReLU) elementwise.
       Mat<T>& out = (l == 0 && cfg_.square_first_layer) ? s.first : s.z[l + 1];
       out.resize(B, H_);
@@ -146,13 +166,13 @@ class Kernels {
     s.delta.resize(L_);
     s.delta[L_ - 1] = (s.d1[L_ - 1].array().rowwise() * CMapRow<T>(n.w, H_).array()).matrix();
     s.grad.resize(B, d_);
-    s.grad.noalias() = s.delta[L_ - 1] * CMapMat<T>(n.A[L_ - 1], H_, d_);
+    product<T>(s.grad, s.delta[L_ - 1], false, CMapMat<T>(n.A[L_ - 1], H_, d_), false);
     for (int64_t l = L_ - 1; l >= 1; --l) {
       Mat<T>& dl = s.delta[l - 1];
       dl.resize(B, H_);
-      dl.noalias() = s.delta[l] * CMapMat<T>(n.W[l - 1], H_, H_);
+      product<T>(dl, s.delta[l], false, CMapMat<T>(n.W[l - 1], H_, H_), false);
       dl.array() *= s.d1[l - 1].array();
-      s.grad.noalias() += dl * CMapMat<T>(n.A[l - 1], H_, d_);
+      product<T>(s.grad, dl, false, CMapMat<T>(n.A[l - 1], H_, d_), false, /*accumulate=*/true);
     }
     if (cfg_.quadratic_skip) s.grad.noalias() += 2 * s.q * CMapRow<T>(n.a, d_);
   }
@@ -167,11 +187,13 @@ class Kernels {
     for (int64_t l = L_ - 1; l >= 0; --l) {
       if (!gr.slope.empty()) gr.slope[l][0] = (ws.zbar.array() * s.ds_value[l].array()).sum();
       ws.pbar = (ws.zbar.array() * s.d1[l].array()).matrix();
-      MapMat<T>(gr.A[l], H_, d_).noalias() = ws.pbar.transpose() * x;
+      MapMat<T> dA(gr.A[l], H_, d_);
+      product<T>(dA, ws.pbar, true, x, false);
       MapRow<T>(gr.b[l], H_) = ws.pbar.colwise().sum();
       if (l >= 1) {
-        MapMat<T>(gr.W[l - 1], H_, H_).noalias() = ws.pbar.transpose() * s.z[l];
-        ws.zbar.noalias() = ws.pbar * CMapMat<T>(n.W[l - 1], H_, H_);
+        MapMat<T> dW(gr.W[l - 1], H_, H_);
+        product<T>(dW, ws.pbar, true, s.z[l], false);
+        product<T>(ws.zbar, ws.pbar, false, CMapMat<T>(n.W[l - 1], H_, H_), false);
       }
     }
     if (cfg_.quadratic_skip) {
@@ -190,8 +212,8 @@ class Kernels {
     ws.zdot.resize(L_ + 1);
     for (int64_t l = 0; l < L_; ++l) {
       ws.pdot[l].resize(B, H_);
-      ws.pdot[l].noalias() = v * CMapMat<T>(n.A[l], H_, d_).transpose();
-      if (l >= 1) ws.pdot[l].noalias() += ws.zdot[l] * CMapMat<T>(n.W[l - 1], H_, H_).transpose();
+      product<T>(ws.pdot[l], v, false, s.At[l], false);
+      if (l >= 1) product<T>(ws.pdot[l], ws.zdot[l], false, s.Wt[l], false, /*accumulate=*/true);
       ws.zdot[l + 1] = (s.d1[l].array() * ws.pdot[l].array()).matrix();
     }
     MapRow<T>(gr.w, H_) = ws.zdot[L_].colwise().sum();
@@ -201,7 +223,7 @@ class Kernels {
         ws.pbar = (s.d2[l].array() * ws.pdot[l].array()).rowwise() * CMapRow<T>(n.w, H_).array();
       } else {
         ws.zdotbar.resize(B, H_);
-        ws.zdotbar.noalias() = s.delta[l + 1] * CMapMat<T>(n.W[l], H_, H_);
+        product<T>(ws.zdotbar, s.delta[l + 1], false, CMapMat<T>(n.W[l], H_, H_), false);
         ws.pbar = (s.d2[l].array() * ws.pdot[l].array() * ws.zdotbar.array()).matrix();
       }
       if (!gr.slope.empty()) {
@@ -212,15 +234,15 @@ class Kernels {
       }
       if (have_zbar) ws.pbar.array() += s.d1[l].array() * ws.zbar.array();
       MapMat<T> dA(gr.A[l], H_, d_);
-      dA.noalias() = ws.pbar.transpose() * x;
-      dA.noalias() += s.delta[l].transpose() * v;
+      product<T>(dA, ws.pbar, true, x, false);
+      product<T>(dA, s.delta[l], true, v, false, /*accumulate=*/true);
       MapRow<T>(gr.b[l], H_) = ws.pbar.colwise().sum();
       if (l >= 1) {
         MapMat<T> dW(gr.W[l - 1], H_, H_);
-        dW.noalias() = ws.pbar.transpose() * s.z[l];
-        dW.noalias() += s.delta[l].transpose() * ws.zdot[l];
+        product<T>(dW, ws.pbar, true, s.z[l], false);
+        product<T>(dW, s.delta[l], true, ws.zdot[l], false, /*accumulate=*/true);
         ws.zbar.resize(B, H_);
-        ws.zbar.noalias() = ws.pbar * CMapMat<T>(n.W[l - 1], H_, H_);
+        product<T>(ws.zbar, ws.pbar, false, CMapMat<T>(n.W[l - 1], H_, H_), false);
         have_zbar = true;
       }
     }

@@ -1,0 +1,77 @@
+#include "wbary/nn/small_gemm.h"
+
+#include <Eigen/Core>
+
+#if WBARY_WITH_LIBXSMM
+#include <libxsmm.h>
+#endif
+
+namespace wbary::nn::cpu {
+namespace {
+
+template <typename T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using CMap = Eigen::Map<const Mat<T>>;
+
+template <typename T>
+void eigen_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_t m, int64_t n, int64_t k,
+                bool accumulate) {
+  Eigen::Map<Mat<T>> C(c, m, n);
+  const CMap<T> A(a, trans_a ? k : m, trans_a ? m : k), B(b, trans_b ? n : k, trans_b ? k : n);
+  // Four spelled-out cases: Eigen picks its kernel from the static types.
+  if (!trans_a && !trans_b) {
+    accumulate ? (C.noalias() += A * B) : (C.noalias() = A * B);
+  } else if (!trans_a) {
+    accumulate ? (C.noalias() += A * B.transpose()) : (C.noalias() = A * B.transpose());
+  } else if (!trans_b) {
+    accumulate ? (C.noalias() += A.transpose() * B) : (C.noalias() = A.transpose() * B);
+  } else {
+    accumulate ? (C.noalias() += A.transpose() * B.transpose()) : (C.noalias() = A.transpose() * B.transpose());
+  }
+}
+
+#if WBARY_WITH_LIBXSMM
+// LIBXSMM is column-major: the row-major C (m x n) is the column-major
+// C^T = op(B)^T op(A)^T (n x m), so B's buffer is its first operand and A's
+// its second, each transposed exactly when the row-major operand is.
+bool xsmm_gemm(const float* a, bool trans_a, const float* b, bool trans_b, float* c, int64_t m, int64_t n, int64_t k,
+               bool accumulate) {
+  const libxsmm_blasint lda = trans_b ? k : n, ldb = trans_a ? m : k, ldc = n;
+  const float alpha = 1, beta = accumulate ? 1 : 0;
+  const int flags = (trans_b ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
+  const libxsmm_smmfunction kernel = libxsmm_smmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+  if (!kernel) return false;
+  kernel(b, a, c);
+  return true;
+}
+
+bool xsmm_gemm(const double* a, bool trans_a, const double* b, bool trans_b, double* c, int64_t m, int64_t n,
+               int64_t k, bool accumulate) {
+  const libxsmm_blasint lda = trans_b ? k : n, ldb = trans_a ? m : k, ldc = n;
+  const double alpha = 1, beta = accumulate ? 1 : 0;
+  const int flags = (trans_b ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
+  const libxsmm_dmmfunction kernel = libxsmm_dmmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+  if (!kernel) return false;
+  kernel(b, a, c);
+  return true;
+}
+#endif
+
+}  // namespace
+
+template <typename T>
+void small_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_t m, int64_t n, int64_t k,
+                bool accumulate) {
+#if WBARY_WITH_LIBXSMM
+  if (xsmm_gemm(a, trans_a, b, trans_b, c, m, n, k, accumulate)) return;
+#endif
+  eigen_gemm(a, trans_a, b, trans_b, c, m, n, k, accumulate);
+}
+
+bool small_gemm_uses_libxsmm() { return WBARY_WITH_LIBXSMM != 0; }
+
+template void small_gemm<float>(const float*, bool, const float*, bool, float*, int64_t, int64_t, int64_t, bool);
+template void small_gemm<double>(const double*, bool, const double*, bool, double*, int64_t, int64_t, int64_t, bool);
+
+}  // namespace wbary::nn::cpu

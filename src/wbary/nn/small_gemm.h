@@ -1,0 +1,30 @@
+// File: wbary/nn/small_gemm.h
+//
+// The small row-major products of the ICNN kernels (nn/icnn_cpu.cpp), e.g.
+// 100 x 32 x 32 at the paper's d = 16 and 100 x 2 x 4 at d = 2, through
+// LIBXSMM's JIT-generated kernels when wbary is built with it (Debian's
+// libxsmm-dev; CMake option WBARY_LIBXSMM): Eigen's general GEMM packs both
+// operands and picks blocking sizes on every call, which at these sizes costs
+// as much as the arithmetic (BENCHMARKS.md, "FlatAdam in one pass"). Shapes
+// LIBXSMM cannot generate (its 1.17 JIT refuses a transposed right operand in
+// row-major terms) and builds without it use Eigen.
+//
+// Example (C = A B^T + C, all row-major):
+//   nn::cpu::small_gemm(a, /*trans_a=*/false, b, /*trans_b=*/true, c, m, n, k, /*accumulate=*/true);
+#pragma once
+
+#include <cstdint>
+
+namespace wbary::nn::cpu {
+
+/// C = op(A) op(B) (or C += when accumulate), all row-major and contiguous:
+/// C is m x n; op(A) is m x k (A stored m x k, or k x m when trans_a); op(B)
+/// is k x n (B stored k x n, or n x k when trans_b). T is float or double.
+template <typename T>
+void small_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_t m, int64_t n, int64_t k,
+                bool accumulate);
+
+/// Whether this build calls LIBXSMM (false: Eigen only).
+bool small_gemm_uses_libxsmm();
+
+}  // namespace wbary::nn::cpu
