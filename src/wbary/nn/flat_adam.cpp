@@ -1,5 +1,7 @@
 #include "wbary/nn/flat_adam.h"
 
+#include <Eigen/Core>
+
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
@@ -30,16 +32,18 @@ namespace {
 // the optimiser's time.
 template <typename T>
 void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o, double bc2_sqrt, double step_size) {
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   const T b1 = static_cast<T>(o.beta1), one_b1 = static_cast<T>(1 - o.beta1);
   const T b2 = static_cast<T>(o.beta2), one_b2 = static_cast<T>(1 - o.beta2);
   const T root = static_cast<T>(bc2_sqrt), eps = static_cast<T>(o.eps), lr = static_cast<T>(-step_size);
-  at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      m[k] = m[k] * b1 + one_b1 * g[k];
-      v[k] = v[k] * b2 + one_b2 * g[k] * g[k];
-      const T denom = std::sqrt(v[k]) / root + eps;
-      p[k] = p[k] + lr * m[k] / denom;
-    }
+  at::parallel_for(0, n, 1 << 15, [=](int64_t begin, int64_t end) {
+    // Eigen's packet sqrt and division: a plain loop stays scalar (std::sqrt may set errno).
+    const int64_t len = end - begin;
+    Eigen::Map<Array> P(p + begin, len), M(m + begin, len), V(v + begin, len);
+    const Eigen::Map<const Array> G(g + begin, len);
+    M = M * b1 + one_b1 * G;
+    V = V * b2 + (one_b2 * G) * G;
+    P = P + (lr * M) / (V.sqrt() / root + eps);
   });
 }
 
