@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 
+#include <type_traits>
+
 #if WBARY_WITH_LIBXSMM
 #include <libxsmm.h>
 #endif
@@ -35,23 +37,19 @@ void eigen_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_
 // LIBXSMM is column-major: the row-major C (m x n) is the column-major
 // C^T = op(B)^T op(A)^T (n x m), so B's buffer is its first operand and A's
 // its second, each transposed exactly when the row-major operand is.
-bool xsmm_gemm(const float* a, bool trans_a, const float* b, bool trans_b, float* c, int64_t m, int64_t n, int64_t k,
+template <typename T>
+bool xsmm_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_t m, int64_t n, int64_t k,
                bool accumulate) {
   const libxsmm_blasint lda = trans_b ? k : n, ldb = trans_a ? m : k, ldc = n;
-  const float alpha = 1, beta = accumulate ? 1 : 0;
+  const T alpha = 1, beta = accumulate ? 1 : 0;
   const int flags = (trans_b ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
-  const libxsmm_smmfunction kernel = libxsmm_smmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
-  if (!kernel) return false;
-  kernel(b, a, c);
-  return true;
-}
-
-bool xsmm_gemm(const double* a, bool trans_a, const double* b, bool trans_b, double* c, int64_t m, int64_t n,
-               int64_t k, bool accumulate) {
-  const libxsmm_blasint lda = trans_b ? k : n, ldb = trans_a ? m : k, ldc = n;
-  const double alpha = 1, beta = accumulate ? 1 : 0;
-  const int flags = (trans_b ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
-  const libxsmm_dmmfunction kernel = libxsmm_dmmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+  const auto kernel = [&] {
+    if constexpr (std::is_same_v<T, float>) {
+      return libxsmm_smmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+    } else {
+      return libxsmm_dmmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+    }
+  }();
   if (!kernel) return false;
   kernel(b, a, c);
   return true;
