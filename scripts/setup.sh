@@ -11,7 +11,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake git ca-certificates \
   libtorch-dev libopenblas0-openmp \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
-  libgloo-dev libcli11-dev nlohmann-json3-dev libstb-dev libeigen3-dev liblemon-dev pybind11-dev python3-dev help2man doxygen libxsmm-dev dpkg-dev mypy \
+  libgloo-dev libcli11-dev nlohmann-json3-dev libstb-dev libeigen3-dev liblemon-dev pybind11-dev python3-dev help2man doxygen libxsmm-dev pkg-config dpkg-dev mypy \
   python3 python3-numpy python3-pot python3-torch python3-matplotlib python3-pil python3-emcee python3-statsmodels python3-sklearn dataset-fashion-mnist \
   plasma-workspace-wallpapers >/dev/null
 # LibTorch links libblas.so.3 and libopenblas.so.0 through Debian's
