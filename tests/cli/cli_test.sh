@@ -29,6 +29,7 @@ expect_error() {
 
 # --- happy path -------------------------------------------------------------
 "$WBARY" --version | grep -q "BLAS" && ok || bad "--version lacks BLAS"
+"$WBARY" --version | grep -q -E "small GEMMs: (LIBXSMM|Eigen)" && ok || bad "--version lacks the small-GEMM backend"
 "$WBARY" draw -m ring:inner=0.6,outer=1 --n 500 --out "$T/ring.npy" && ok || bad "draw ring"
 "$WBARY" draw -m square:side=1.5 --n 500 --out "$T/square.csv" && ok || bad "draw square csv"
 "$WBARY" fit -m "$T/ring.npy" -m "$T/square.csv" --iterations 20 --batch-size 50 --out "$T/run" -q \

@@ -15,6 +15,7 @@
 #include "wbary/data/spec.h"
 #include "wbary/distributed/agreed_stop.h"
 #include "wbary/error.h"
+#include "wbary/nn/small_gemm.h"
 #include "wbary/version.h"
 
 namespace wbary::cli {
@@ -109,7 +110,8 @@ std::string loaded_blas() {
 
 std::string version_banner() {
   std::ostringstream s;
-  s << "wbary " << WBARY_VERSION << " (LibTorch " << TORCH_VERSION << ", BLAS: " << loaded_blas() << ", "
+  s << "wbary " << WBARY_VERSION << " (LibTorch " << TORCH_VERSION << ", BLAS: " << loaded_blas()
+    << ", small GEMMs: " << (nn::cpu::small_gemm_uses_libxsmm() ? "LIBXSMM" : "Eigen") << ", "
     << at::get_num_threads() << " threads"
 #ifdef WBARY_WITH_CUDA
     << ", CUDA build"
