@@ -19,7 +19,6 @@
 
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "wbary/barycenter/evaluation.h"
@@ -41,6 +40,7 @@
 #include "wbary/ot/fixed_support_barycenter.h"
 #include "wbary/ot/free_support_barycenter.h"
 #include "wbary/ot/sinkhorn.h"
+#include "wbary/training/device.h"
 #include "wbary/training/training.h"
 #include "wbary/version.h"
 
@@ -235,18 +235,12 @@ PYBIND11_MODULE(_wbary, m) {
   m.attr("__version__") = WBARY_VERSION;
 
   m.def(
-      "set_threads",
-      [](int threads) {
-        if (threads < 0) throw wbary::InvalidArgument("threads: got " + std::to_string(threads) + ", expected >= 0");
-        at::set_num_threads(threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                                         : threads);
-      },
-      py::arg("threads") = 0,
+      "set_threads", [](int threads) { wbary::training::set_threads(threads, "threads"); }, py::arg("threads") = 0,
       "CPU threads for wbary's solvers (0 = every core, the default from import, as the CLI's --threads 0). "
       "Shared with PyTorch in this process (one LibTorch thread pool).");
   m.def("get_threads", [] { return at::get_num_threads(); }, "CPU threads wbary's solvers use now.");
   // Every core from the start, as the CLI (LibTorch alone would start at 1).
-  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  wbary::training::set_threads(0);
 
   m.def(
       "w2",

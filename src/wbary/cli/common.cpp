@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "wbary/data/spec.h"
 #include "wbary/distributed/agreed_stop.h"
@@ -80,12 +79,6 @@ barycenter::BarycenterProblem make_problem(const std::vector<std::string>& specs
   if (!weights.empty()) p.weights = parse_number_list(weights, "--weights");
   p.validate();
   return p;
-}
-
-void set_threads(int threads) {
-  if (threads < 0) throw InvalidArgument("--threads: got " + std::to_string(threads) + ", expected >= 0");
-  const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
-  at::set_num_threads(n);
 }
 
 namespace {

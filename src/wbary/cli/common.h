@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "wbary/barycenter/problem.h"
+#include "wbary/training/device.h"
 #include "wbary/training/training.h"
 
 namespace wbary::distributed {
@@ -52,8 +53,8 @@ std::string canonical_spec(const std::string& spec);
 /// Builds the problem from --marginal specs and --weights (may be empty).
 barycenter::BarycenterProblem make_problem(const std::vector<std::string>& specs, const std::string& weights);
 
-/// Sets LibTorch's intra-op threads (0 = all cores).
-void set_threads(int threads);
+/// --threads: LibTorch's intra-op threads (0 = all cores).
+using training::set_threads;
 
 /// "wbary 0.1.0 (LibTorch 1.13.x, BLAS: openblas-openmp, 2 threads)".
 std::string version_banner();

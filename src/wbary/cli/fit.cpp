@@ -9,7 +9,6 @@
 #include <map>
 #include <exception>
 #include <optional>
-#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "wbary/barycenter/methods.h"
@@ -224,8 +223,7 @@ void run_fit(FitOptions& o) {
     int threads = automatic_threads(nwb, problem.dim());
     // Ranks on one machine share its cores (torchrun sets LOCAL_WORLD_SIZE).
     if (threads == 0 && distributed) {
-      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      threads = std::max(1, cores / std::max(1, environment ? environment->local_world_size : 1));
+      threads = std::max(1, training::available_cores() / std::max(1, environment ? environment->local_world_size : 1));
     }
     set_threads(threads);
   }

@@ -1,6 +1,10 @@
 #include "wbary/training/device.h"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "wbary/error.h"
 
@@ -21,6 +25,13 @@ void validate_device(const std::string& device) {
 at::Device parse_device(const std::string& device) {
   validate_device(device);
   return at::Device(device);
+}
+
+int available_cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+void set_threads(int threads, const std::string& flag) {
+  if (threads < 0) throw InvalidArgument(flag + ": got " + std::to_string(threads) + ", expected >= 0");
+  at::set_num_threads(threads == 0 ? available_cores() : threads);
 }
 
 }  // namespace wbary::training
