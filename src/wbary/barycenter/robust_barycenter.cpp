@@ -11,6 +11,7 @@
 #include "wbary/data/sampler.h"
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/checkpoint.h"
 #include "wbary/io/json_file.h"
 #include "wbary/nn/flat_adam.h"
 #include "wbary/io/model_directory.h"
@@ -355,12 +356,8 @@ void RobustBarycenter::load_checkpoint(const std::string& path) {
     throw InvalidArgument(path + ": checkpoint is for another problem (dimension or number of marginals differ)");
   }
   // A resumed run may change its length and its time budget.
-  auto comparable = [](nlohmann::json j) {
-    j.erase("iterations");
-    j.erase("schedule_seconds");
-    return j;
-  };
-  if (comparable(to_json(model_.config())) != comparable(meta.at("config"))) {
+  if (io::config_without(to_json(model_.config()), io::kScheduleFields) !=
+      io::config_without(meta.at("config"), io::kScheduleFields)) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {

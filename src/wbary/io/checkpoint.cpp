@@ -18,6 +18,11 @@ void save_checkpoint(const std::string& path, const std::vector<ArchiveWriter>& 
   write_text_atomically(path + ".json", text);
 }
 
+nlohmann::json config_without(nlohmann::json config, const std::vector<std::string>& fields) {
+  for (const auto& field : fields) config.erase(field);
+  return config;
+}
+
 nlohmann::json load_checkpoint(const std::string& path, const std::vector<ArchiveReader>& parts,
                                nlohmann::json current, int format_version) {
   nlohmann::json meta = read_json(path + ".json");
@@ -26,10 +31,8 @@ nlohmann::json load_checkpoint(const std::string& path, const std::vector<Archiv
                   ", expected " + std::to_string(format_version));
   }
   nlohmann::json stored = meta;
-  for (const auto& free_field : kResumableFields) {
-    if (stored.contains("config")) stored["config"].erase(free_field);
-    if (current.contains("config")) current["config"].erase(free_field);
-  }
+  if (stored.contains("config")) stored["config"] = config_without(stored["config"], kResumableFields);
+  if (current.contains("config")) current["config"] = config_without(current["config"], kResumableFields);
   // Checkpoints written before models recorded their method are NWB's.
   if (!stored.contains("method") && current.contains("method")) stored["method"] = "nwb";
   for (const char* key : {"method", "dim", "count", "weights", "config"}) {

@@ -29,6 +29,14 @@ void save_checkpoint(const std::string& path, const std::vector<ArchiveWriter>& 
 inline const std::vector<std::string> kResumableFields = {"iterations", "log_every", "engine", "device",
                                                          "pretrain_seconds", "schedule_seconds"};
 
+/// The schedule's fields only: what W2Map and RobustBarycenter checkpoints
+/// let a resumed run change (their logging and device stay fixed).
+inline const std::vector<std::string> kScheduleFields = {"iterations", "schedule_seconds"};
+
+/// `config` (a JSON object) without `fields`: what a checkpoint and the run
+/// resuming it must share.
+nlohmann::json config_without(nlohmann::json config, const std::vector<std::string>& fields);
+
 /// Reads PATH.json, checks its format version and that "method", "dim",
 /// "count", "weights" and "config" (less kResumableFields) equal `current`'s,
 /// then reads the parts of PATH. Returns the stored metadata (with "step",

@@ -8,6 +8,7 @@
 
 #include "wbary/error.h"
 #include "wbary/io/atomic_file.h"
+#include "wbary/io/checkpoint.h"
 #include "wbary/io/json_file.h"
 
 namespace wbary::maps {
@@ -165,12 +166,8 @@ void W2Map::load_checkpoint(const std::string& path) {
                           ", this run has dimension " + std::to_string(model_.dim()));
   }
   // A resumed run may change its length and its time budget.
-  auto comparable = [](nlohmann::json j) {
-    j.erase("iterations");
-    j.erase("schedule_seconds");
-    return j;
-  };
-  if (comparable(to_json(model_.config())) != comparable(meta.at("config"))) {
+  if (io::config_without(to_json(model_.config()), io::kScheduleFields) !=
+      io::config_without(meta.at("config"), io::kScheduleFields)) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {
