@@ -1,6 +1,7 @@
 // Partially input-convex potentials (nn/picnn.h): convex in x for every
 // context, gradients against finite differences and autograd, and the
-// chain rule of backward_effective against autograd through the whole net.
+// chain rule of backward_effective against autograd through the whole net,
+// and the closed-form context map (effective_into, backward_at) against both.
 #include <gtest/gtest.h>
 
 #include <torch/autograd.h>
@@ -114,6 +115,75 @@ TEST(Picnn, BackwardEffectiveIsTheChainRuleOfAutograd) {
   EXPECT_LT(testing::relative_error(f.convex().flat_gradients(), want_convex), 1e-12);
   EXPECT_LT(testing::relative_error(f.context_gradients(), want_context), 1e-12);
   EXPECT_GT(f.context_gradients().abs().max().item<double>(), 0) << "the context path should get a gradient";
+}
+
+// A PICNN in `dtype` with a random head, some of whose z / output gates are
+// shut (relu(1 + G u) = 0), so that relu's zero branch is exercised.
+PicnnPotential make_gated(IcnnActivation act, at::ScalarType dtype, uint64_t seed) {
+  PicnnConfig cfg;
+  cfg.convex.width = 6;
+  cfg.convex.hidden_layers = 3;
+  cfg.convex.activation = act;
+  cfg.convex.square_offset = 1;
+  cfg = resolved(cfg, 3, 4);
+  at::Generator gen = data::make_generator(seed);
+  PicnnPotential f(3, 3, 4, cfg, gen, dtype);
+  torch::NoGradGuard ng;
+  // Head weights ~ N(0, 1.5^2): |G u| > 1 for a good share of the gates.
+  f.context_parameters().copy_(at::randn(f.context_parameters().sizes(), gen, at::kDouble).mul(1.5).to(dtype));
+  for (auto& p : f.convex().parameters()) p.add_(at::rand(p.sizes(), gen, at::kDouble).mul(0.1).to(dtype));
+  f.clamp_convex_weights();
+  return f;
+}
+
+TEST(Picnn, ClosedFormContextMapEqualsItsAutogradReference) {
+  for (auto act : {IcnnActivation::kCelu, IcnnActivation::kPrelu}) {
+    for (auto dtype : {at::kDouble, at::kFloat}) {
+      SCOPED_TRACE(std::string(dtype == at::kDouble ? "float64" : "float32") +
+                   (act == IcnnActivation::kCelu ? " CELU" : " PReLU"));
+      // float64: both sides are the same sums in another order (1e-13);
+      // float32: ~10 roundings of 6e-8 relative on either side (1e-5).
+      const double tol = dtype == at::kDouble ? 1e-13 : 1e-5;
+      PicnnPotential f = make_gated(act, dtype, 21);
+      at::Generator gen = data::make_generator(22);
+      const at::Tensor w = random_weights(4, gen);
+      at::Generator unused = data::make_generator(0);
+      IcnnPotential scratch(3, 3, f.icnn_config(), unused, dtype);
+      f.effective_into(w, scratch);
+      IcnnWeights want;
+      {
+        torch::NoGradGuard ng;
+        want = f.effective(w);
+      }
+      EXPECT_LT(testing::relative_error(at::cat({want.W[0].flatten(), want.W[1].flatten(), want.w.flatten()}),
+                                        at::cat({scratch.weights().W[0].flatten(), scratch.weights().W[1].flatten(),
+                                                 scratch.weights().w.flatten()})),
+                tol);
+      // Gates really shut somewhere, and everything else equal too.
+      EXPECT_GT((scratch.weights().W[1].abs().sum(1) == 0).sum().item<int64_t>(), 0);  // a whole column: a gate
+      IcnnPotential reference(3, 3, f.icnn_config(), unused, dtype);
+      copy_gradients(want, reference.weights());
+      EXPECT_LT(testing::relative_error(scratch.flat_parameters(), reference.flat_parameters()), tol);
+
+      // backward_at against backward_effective (autograd) for a random dL/d effective.
+      const at::Tensor cotangent = at::randn(scratch.flat_gradients().sizes(), gen, at::kDouble).to(dtype);
+      scratch.flat_gradients().copy_(cotangent);
+      f.backward_effective(f.effective(w), scratch.gradient_views());
+      const at::Tensor want_convex = f.convex().flat_gradients().clone();
+      const at::Tensor want_context = f.context_gradients().clone();
+      f.convex().flat_gradients().fill_(7);  // must be overwritten, not accumulated
+      f.context_gradients().fill_(7);
+      f.backward_at(w, scratch.gradient_views());
+      EXPECT_LT(testing::relative_error(f.convex().flat_gradients(), want_convex), tol);
+      EXPECT_LT(testing::relative_error(f.context_gradients(), want_context), tol);
+      EXPECT_GT(want_context.abs().max().item<double>(), 0);
+    }
+  }
+  PicnnPotential f = make(2, 3, 3, 1);
+  at::Generator unused = data::make_generator(0);
+  IcnnPotential wrong(2, 2, f.icnn_config(), unused, at::kDouble);
+  EXPECT_THROW(f.effective_into(at::tensor({0.2, 0.3, 0.5}, at::kDouble), wrong), InvalidArgument);
+  EXPECT_THROW(f.backward_at(at::ones({2}, at::kDouble), f.convex().gradient_views()), InvalidArgument);
 }
 
 TEST(Picnn, FreshNetworkIsItsConvexPath) {

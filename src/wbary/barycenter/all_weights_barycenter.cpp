@@ -23,13 +23,6 @@ constexpr uint64_t kWeightStream = 0x3e1647ULL;
 
 
 
-// The ICNN kernels run on a scratch IcnnPotential holding a PICNN's
-// effective weights at this batch's w (nn/picnn.h).
-void load_effective(const nn::IcnnWeights& effective, nn::IcnnPotential& scratch) {
-  torch::NoGradGuard no_grad;
-  nn::copy_gradients(effective, scratch.weights());  // a field-by-field copy of values
-}
-
 // Marginal k's loss is scaled by a_k: so is the gradient of network k.
 void scale_per_network(const nn::IcnnWeights& gradients, const at::Tensor& a) {
   torch::NoGradGuard no_grad;
@@ -161,7 +154,7 @@ training::StepInfo AllWeightsBarycenter::step() {
   at::Tensor f_value, f_grad;
   {
     torch::NoGradGuard no_grad;
-    load_effective(f.effective(a), *f_at_w_);
+    f.effective_into(a, *f_at_w_);
     if (nn::cpu::supported(*f_at_w_)) {
       nn::cpu::value_and_gradient(*f_at_w_, mu_n, f_value, f_grad);
     } else {
@@ -213,15 +206,11 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
   std::vector<double> loss_g(N);
   InnerLosses out;
   for (int64_t kf = 0; kf < c.f_steps; ++kf) {
-    {
-      torch::NoGradGuard no_grad;
-      load_effective(f.effective(a), f_at);  // f is fixed in the g-loop
-    }
+    f.effective_into(a, f_at);  // f is fixed in the g-loop
     for (int64_t kg = 0; kg < c.g_steps; ++kg) {
       // g-step on g's effective ICNN at w (DESIGN.md §2): the kernels give the
-      // gradient in the effective weights, backward_effective the rest.
-      const nn::IcnnWeights eg = g.effective(a);
-      load_effective(eg, g_at);
+      // gradient in the effective weights, backward_at the rest.
+      g.effective_into(a, g_at);
       if (on_cpu) {
         nn::cpu::g_step(g_at, f_at, y, 0.0, loss_g.data());
       } else {
@@ -236,7 +225,7 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
                            g_at.gradient_views());
       }
       scale_per_network(g_at.gradient_views(), a);
-      g.backward_effective(eg, g_at.gradient_views());
+      g.backward_at(a, g_at.gradient_views());
       if (c.g_convexity == Convexity::kPenalty) add_penalty(g, c.convexity_penalty);
       opt_g_convex_->step(g.convex().flat_gradients());
       opt_g_context_->step(g.context_gradients());
@@ -246,7 +235,7 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
     at::Tensor t, value;
     {
       torch::NoGradGuard no_grad;
-      load_effective(g.effective(a), g_at);
+      g.effective_into(a, g_at);
       if (on_cpu) {
         at::Tensor g_value;
         nn::cpu::value_and_gradient(g_at, y, g_value, t);
@@ -254,8 +243,7 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
         t = nn::icnn_gradient(g_at.config(), g_at.weights(), y);
       }
     }
-    const nn::IcnnWeights ef = f.effective(a);
-    load_effective(ef, f_at);
+    f.effective_into(a, f_at);
     const at::Tensor x = at::cat({mu, t}, 1);
     if (on_cpu) {
       nn::cpu::value_parameter_gradient(f_at, x, f_cotangent, 0.0, value);
@@ -268,7 +256,7 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
     }
     out.f_mu = value.narrow(1, 0, B).mean(1);
     out.f_t = value.narrow(1, B, B).mean(1);
-    f.backward_effective(ef, f_at.gradient_views());
+    f.backward_at(a, f_at.gradient_views());
     if (c.f_convexity == Convexity::kPenalty) add_penalty(f, c.convexity_penalty);
     opt_f_convex_->step(f.convex().flat_gradients());
     opt_f_context_->step(f.context_gradients());

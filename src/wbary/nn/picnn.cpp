@@ -2,12 +2,15 @@
 
 #include <torch/autograd.h>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
 
 #include "wbary/error.h"
+#include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::nn {
 namespace {
@@ -26,6 +29,185 @@ std::vector<at::Tensor> tensors_of(const IcnnWeights& w) {
   add(w.a);
   add(w.c);
   return out;
+}
+
+// Network k's row of a stack's [K, ...] tensor (contiguous: a view into a flat buffer).
+template <typename T>
+T* row(const at::Tensor& t, int64_t k) {
+  return t.data_ptr<T>() + k * (t.numel() / t.size(0));
+}
+
+// torch's softplus (beta 1, threshold 20) and its derivative, exactly as ATen computes them.
+template <typename T>
+T softplus(T x) {
+  return x > T(20) ? x : std::log1p(std::exp(x));
+}
+template <typename T>
+T softplus_slope(T x) {
+  if (x > T(20)) return T(1);
+  const T z = std::exp(x);
+  return z / (z + T(1));
+}
+
+// The context path of one network at one context, kept for the chain rule:
+// p1 = U1 c + s1, u1 = softplus(p1), p2 = U2 u1 + s2, u = softplus(p2),
+// head = head_w u + head_b (nn/picnn.h).
+template <typename T>
+struct ContextPass {
+  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Vec p1, u1, p2, u, head;
+
+  // theta: network k's context parameters (U1 [Hu, m], s1, U2 [Hu, Hu], s2, head_w [S, Hu], head_b [S]).
+  void forward(const T* theta, const Vec& c, int64_t Hu, int64_t S) {
+    const int64_t m = c.size();
+    const T* U1 = theta;
+    const T* s1 = U1 + Hu * m;
+    const T* U2 = s1 + Hu;
+    const T* s2 = U2 + Hu * Hu;
+    const T* head_w = s2 + Hu;
+    const T* head_b = head_w + S * Hu;
+    p1 = Eigen::Map<const Mat>(U1, Hu, m) * c + Eigen::Map<const Vec>(s1, Hu);
+    u1 = p1.unaryExpr([](T x) { return softplus(x); });
+    p2 = Eigen::Map<const Mat>(U2, Hu, Hu) * u1 + Eigen::Map<const Vec>(s2, Hu);
+    u = p2.unaryExpr([](T x) { return softplus(x); });
+    head = Eigen::Map<const Mat>(head_w, S, Hu) * u + Eigen::Map<const Vec>(head_b, S);
+  }
+
+  // d head -> d theta (written into grad, laid out as theta).
+  void backward(const T* theta, const Vec& c, const Vec& d_head, T* grad) const {
+    const int64_t m = c.size(), Hu = u.size(), S = head.size();
+    const T* U2 = theta + Hu * m + Hu;
+    const T* head_w = U2 + Hu * Hu + Hu;
+    T* dU1 = grad;
+    T* ds1 = dU1 + Hu * m;
+    T* dU2 = ds1 + Hu;
+    T* ds2 = dU2 + Hu * Hu;
+    T* d_head_w = ds2 + Hu;
+    T* d_head_b = d_head_w + S * Hu;
+    Eigen::Map<Mat>(d_head_w, S, Hu).noalias() = d_head * u.transpose();
+    Eigen::Map<Vec>(d_head_b, S) = d_head;
+    const Vec dp2 = ((Eigen::Map<const Mat>(head_w, S, Hu).transpose() * d_head).array() *
+                     p2.unaryExpr([](T x) { return softplus_slope(x); }).array())
+                        .matrix();
+    Eigen::Map<Mat>(dU2, Hu, Hu).noalias() = dp2 * u1.transpose();
+    Eigen::Map<Vec>(ds2, Hu) = dp2;
+    const Vec dp1 = ((Eigen::Map<const Mat>(U2, Hu, Hu).transpose() * dp2).array() *
+                     p1.unaryExpr([](T x) { return softplus_slope(x); }).array())
+                        .matrix();
+    Eigen::Map<Mat>(dU1, Hu, m).noalias() = dp1 * c.transpose();
+    Eigen::Map<Vec>(ds1, Hu) = dp1;
+  }
+};
+
+template <typename T>
+typename ContextPass<T>::Vec context_vector(const at::Tensor& c) {
+  const at::Tensor cc = c.to(at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value)).contiguous();
+  return Eigen::Map<const typename ContextPass<T>::Vec>(cc.data_ptr<T>(), cc.numel());
+}
+
+// The head's segments in nn/picnn.h's order: x scales (d per layer), biases
+// (H per layer), z scales (H per layer from the second), output scales (H),
+// then the quadratic skip's a (d) and c (1).
+template <typename T>
+void write_effective(const IcnnWeights& base, const T* head, int64_t k, const IcnnWeights& out) {
+  const size_t L = base.A.size();
+  const int64_t H = base.A[0].size(1), d = base.A[0].size(2);
+  const T* hx = head;
+  for (size_t l = 0; l < L; ++l, hx += d) {
+    const T* A = row<T>(base.A[l], k);
+    T* E = row<T>(out.A[l], k);
+    for (int64_t r = 0; r < H; ++r)
+      for (int64_t j = 0; j < d; ++j) E[r * d + j] = A[r * d + j] * (hx[j] + T(1));
+  }
+  const T* hb = hx;
+  for (size_t l = 0; l < L; ++l, hb += H) {
+    const T* b = row<T>(base.b[l], k);
+    T* E = row<T>(out.b[l], k);
+    for (int64_t j = 0; j < H; ++j) E[j] = b[j] + hb[j];
+  }
+  const T* hz = hb;
+  for (size_t l = 0; l + 1 < L; ++l, hz += H) {
+    const T* W = row<T>(base.W[l], k);
+    T* E = row<T>(out.W[l], k);
+    for (int64_t r = 0; r < H; ++r)
+      for (int64_t j = 0; j < H; ++j) E[r * H + j] = W[r * H + j] * std::max(hz[j] + T(1), T(0));
+  }
+  const T* w = row<T>(base.w, k);
+  T* ew = row<T>(out.w, k);
+  for (int64_t r = 0; r < H; ++r) ew[r] = w[r] * std::max(hz[r] + T(1), T(0));
+  if (base.a.defined()) {
+    const T* ha = hz + H;
+    const T* a = row<T>(base.a, k);
+    T* ea = row<T>(out.a, k);
+    for (int64_t j = 0; j < d; ++j) ea[j] = a[j] + ha[j];
+    row<T>(out.c, k)[0] = row<T>(base.c, k)[0] + ha[d];
+  }
+  for (size_t l = 0; l < base.slope.size(); ++l) row<T>(out.slope[l], k)[0] = row<T>(base.slope[l], k)[0];
+}
+
+// The chain rule of write_effective: dL/d effective (gradient) -> dL/d base
+// (into base_grad) and dL/d head (into d_head). relu's derivative at 0 is 0,
+// as autograd's.
+template <typename T>
+void effective_backward(const IcnnWeights& base, const T* head, int64_t k, const IcnnWeights& gradient,
+                        const IcnnWeights& base_grad, T* d_head) {
+  const size_t L = base.A.size();
+  const int64_t H = base.A[0].size(1), d = base.A[0].size(2);
+  const T* hx = head;
+  T* dh = d_head;
+  for (size_t l = 0; l < L; ++l, hx += d, dh += d) {
+    const T* A = row<T>(base.A[l], k);
+    const T* G = row<T>(gradient.A[l], k);
+    T* D = row<T>(base_grad.A[l], k);
+    for (int64_t j = 0; j < d; ++j) dh[j] = T(0);
+    for (int64_t r = 0; r < H; ++r)
+      for (int64_t j = 0; j < d; ++j) {
+        D[r * d + j] = G[r * d + j] * (hx[j] + T(1));
+        dh[j] += G[r * d + j] * A[r * d + j];
+      }
+  }
+  for (size_t l = 0; l < L; ++l, dh += H) {
+    const T* G = row<T>(gradient.b[l], k);
+    T* D = row<T>(base_grad.b[l], k);
+    for (int64_t j = 0; j < H; ++j) D[j] = dh[j] = G[j];
+  }
+  const T* hz = hx + L * H;
+  for (size_t l = 0; l + 1 < L; ++l, hz += H, dh += H) {
+    const T* W = row<T>(base.W[l], k);
+    const T* G = row<T>(gradient.W[l], k);
+    T* D = row<T>(base_grad.W[l], k);
+    for (int64_t j = 0; j < H; ++j) dh[j] = T(0);
+    for (int64_t r = 0; r < H; ++r)
+      for (int64_t j = 0; j < H; ++j) {
+        D[r * H + j] = G[r * H + j] * std::max(hz[j] + T(1), T(0));
+        dh[j] += G[r * H + j] * W[r * H + j];
+      }
+    for (int64_t j = 0; j < H; ++j)
+      if (!(hz[j] + T(1) > T(0))) dh[j] = T(0);
+  }
+  {
+    const T* w = row<T>(base.w, k);
+    const T* G = row<T>(gradient.w, k);
+    T* D = row<T>(base_grad.w, k);
+    for (int64_t r = 0; r < H; ++r) {
+      const bool open = hz[r] + T(1) > T(0);
+      D[r] = open ? G[r] * (hz[r] + T(1)) : T(0);
+      dh[r] = open ? G[r] * w[r] : T(0);
+    }
+    dh += H;
+  }
+  if (base.a.defined()) {
+    const T* G = row<T>(gradient.a, k);
+    T* D = row<T>(base_grad.a, k);
+    for (int64_t j = 0; j < d; ++j) D[j] = dh[j] = G[j];
+    row<T>(base_grad.c, k)[0] = dh[d] = row<T>(gradient.c, k)[0];
+  }
+  for (size_t l = 0; l < base.slope.size(); ++l) row<T>(base_grad.slope[l], k)[0] = row<T>(gradient.slope[l], k)[0];
+}
+
+bool closed_form_supported(const at::Tensor& t) {
+  return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
 }
 
 }  // namespace
@@ -61,13 +243,17 @@ PicnnPotential::PicnnPotential(int64_t count, int64_t dim, int64_t context_dim, 
   context_grad_ = at::zeros_like(context_);
 }
 
-IcnnWeights PicnnPotential::effective(const at::Tensor& c) const {
+void PicnnPotential::check_context(const at::Tensor& c) const {
   if (c.dim() != 1 || c.size(0) != context_dim_) {
     std::ostringstream got;
     got << c.sizes();
     throw InvalidArgument("PicnnPotential: expected a context of " + std::to_string(context_dim_) +
                           " values, got shape " + got.str());
   }
+}
+
+IcnnWeights PicnnPotential::effective(const at::Tensor& c) const {
+  check_context(c);
   const IcnnWeights& base = base_->weights();
   const int64_t K = count(), m = context_dim_, Hu = config_.context_width, S = head_size_, d = dim(),
                 H = config_.convex.width;
@@ -125,6 +311,75 @@ void PicnnPotential::backward_effective(const IcnnWeights& effective, const Icnn
     context_grad_.copy_(grads.back());
   } else {
     context_grad_.zero_();
+  }
+}
+
+namespace {
+
+template <typename T>
+void effective_into_cpu(const IcnnWeights& base, const at::Tensor& context, const at::Tensor& c, int64_t Hu,
+                        int64_t S, const IcnnWeights& out) {
+  const auto cv = context_vector<T>(c);
+  const int64_t K = base.w.size(0), P = context.numel() / K;
+  ContextPass<T> pass;
+  for (int64_t k = 0; k < K; ++k) {
+    pass.forward(context.data_ptr<T>() + k * P, cv, Hu, S);
+    write_effective<T>(base, pass.head.data(), k, out);
+  }
+}
+
+template <typename T>
+void backward_at_cpu(const IcnnWeights& base, const at::Tensor& context, const at::Tensor& c, int64_t Hu, int64_t S,
+                     const IcnnWeights& gradient, const IcnnWeights& base_grad, const at::Tensor& context_grad) {
+  const auto cv = context_vector<T>(c);
+  const int64_t K = base.w.size(0), P = context.numel() / K;
+  ContextPass<T> pass;
+  typename ContextPass<T>::Vec d_head(S);
+  for (int64_t k = 0; k < K; ++k) {
+    const T* theta = context.data_ptr<T>() + k * P;
+    pass.forward(theta, cv, Hu, S);
+    effective_backward<T>(base, pass.head.data(), k, gradient, base_grad, d_head.data());
+    pass.backward(theta, cv, d_head, context_grad.data_ptr<T>() + k * P);
+  }
+}
+
+}  // namespace
+
+void PicnnPotential::effective_into(const at::Tensor& c, IcnnPotential& target) const {
+  check_context(c);
+  if (target.flat_parameters().numel() != base_->flat_parameters().numel() ||
+      target.flat_parameters().scalar_type() != base_->flat_parameters().scalar_type()) {
+    throw InvalidArgument("PicnnPotential::effective_into: the target network's shape or dtype differs from the "
+                          "convex path's");
+  }
+  torch::NoGradGuard no_grad;
+  if (!closed_form_supported(context_)) {
+    copy_gradients(effective(c), target.weights());  // a field-by-field copy of values
+    return;
+  }
+  if (context_.scalar_type() == at::kDouble) {
+    effective_into_cpu<double>(base_->weights(), context_, c, config_.context_width, head_size_, target.weights());
+  } else {
+    effective_into_cpu<float>(base_->weights(), context_, c, config_.context_width, head_size_, target.weights());
+  }
+}
+
+void PicnnPotential::backward_at(const at::Tensor& c, const IcnnWeights& gradient) {
+  check_context(c);
+  if (!closed_form_supported(context_)) {
+    backward_effective(effective(c), gradient);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  for (const at::Tensor& t : tensors_of(gradient)) {
+    if (!t.is_contiguous()) throw InvalidArgument("PicnnPotential::backward_at: gradients must be contiguous");
+  }
+  if (context_.scalar_type() == at::kDouble) {
+    backward_at_cpu<double>(base_->weights(), context_, c, config_.context_width, head_size_, gradient,
+                            base_->gradient_views(), context_grad_);
+  } else {
+    backward_at_cpu<float>(base_->weights(), context_, c, config_.context_width, head_size_, gradient,
+                           base_->gradient_views(), context_grad_);
   }
 }
 

@@ -84,6 +84,19 @@ class PicnnPotential : public torch::nn::Module {
   /// graph-carrying result of effective(c) for the current parameters.
   void backward_effective(const IcnnWeights& effective, const IcnnWeights& gradient);
 
+  /// effective(c) written into `target`'s parameters (an IcnnPotential of
+  /// the same shape: the kernels' scratch network), without a graph. On the
+  /// CPU (float, double) in closed form over raw memory: at the paper's
+  /// sizes effective() is ~25 ATen calls and its autograd backward ~50,
+  /// more than the ICNN step they surround.
+  void effective_into(const at::Tensor& c, IcnnPotential& target) const;
+  /// backward_effective() for the current parameters at context c without a
+  /// graph: the chain rule through theta -> effective(c) written out (CPU
+  /// float / double; elsewhere it builds effective(c) and uses autograd).
+  /// `gradient` = dL/d effective(c); overwrites convex().flat_gradients()
+  /// and context_gradients().
+  void backward_at(const at::Tensor& c, const IcnnWeights& gradient);
+
   /// f_k(x_kb; c), x [K, B, d] -> [K, B]; differentiable.
   at::Tensor value(const at::Tensor& x, const at::Tensor& c) const;
   /// grad_x f_k(x; c) for x [K, B, d], closed form, no graph.
@@ -111,6 +124,8 @@ class PicnnPotential : public torch::nn::Module {
   void repack() { base_->repack(); }
 
  private:
+  void check_context(const at::Tensor& c) const;
+
   std::shared_ptr<IcnnPotential> base_;
   at::Tensor context_;       ///< per network: U_1, s_1, U_2, s_2, head weight, head bias; flat [K * P]
   at::Tensor context_grad_;
