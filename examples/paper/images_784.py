@@ -8,9 +8,12 @@ grad g_i maps real images of class i onto the barycenter (Fig. 6). Measured, not
 (scikit-learn, Debian's python3-sklearn) trained on other images of the two classes scores
   regenerated   the fraction of grad f_i(h(Z)) it assigns to class i (the issue's goal: >= 90 %);
   barycenter    the fraction of h(Z) it assigns to each class (an equal-weight barycenter should sit between them).
+Beside it, as in the paper's Fig. 6, CWB (Korotin et al. 2021, `wbary fit --method cwb`) on the same two marginals
+and the same widths: its barycenter is grad psi_i of real images, its way back grad psibar_i; the classifier scores
+both the same way (--cwb-time-limit 0 leaves CWB out).
 Writes OUT/images_784.png and OUT/results.json.
 
-  /usr/bin/python3 examples/paper/images_784.py                 # CPU configuration, 30 minutes on 2 cores
+  /usr/bin/python3 examples/paper/images_784.py                 # CPU configuration: NWB 30 min + CWB 15 min, 2 cores
   /usr/bin/python3 examples/paper/images_784.py --paper --device cuda   # the paper's networks (1024 wide) and 7 500 iterations
   /usr/bin/python3 examples/paper/images_784.py --quick         # CI smoke test
 """
@@ -35,6 +38,9 @@ def main():
     ap.add_argument("--per-class", type=int, default=1500, help="training images per marginal (the paper: 1 500)")
     add_image_network_arguments(ap, time_limit=1800)
     ap.add_argument("--samples", type=int, default=1000, help="h(Z) samples scored")
+    ap.add_argument("--cwb-time-limit", type=float, default=900,
+                    help="CWB's training seconds (0: no CWB); its identity pre-fit is capped at a tenth of it")
+    ap.add_argument("--cwb-batch-size", type=int, default=256, help="CWB's batch (its default 1 024 is for d <= 256)")
     ap.add_argument("--paper", action="store_true",
                     help="the paper's CfgMnist: width 1024, 7 500 iterations, LR x0.1 every 1 500, no time limit")
     ap.add_argument("--quick", action="store_true", help="200 images a class, width 64, 40 iterations (a smoke test)")
@@ -44,6 +50,7 @@ def main():
         args.width, args.iterations, args.time_limit, decay_every = 1024, 7500, 0, 1500
     if args.quick:
         args.per_class, args.width, args.iterations, args.time_limit, args.samples = 200, 64, 40, 0, 200
+        args.cwb_batch_size, args.cwb_time_limit = 64, min(args.cwb_time_limit, 10)  # pre-fit capped at 1 s
     wbary = import_wbary(args.python_dir)
     os.makedirs(args.out, exist_ok=True)
 
@@ -71,6 +78,8 @@ def main():
 
     model_dir, report, fit_seconds = fit_image_model(args, files, decay_every)
 
+    cwb = fit_cwb(args, files) if args.cwb_time_limit > 0 else None
+
     model = wbary.NeuralBarycenter.load(model_dir)
     h = np.asarray(model.sample(args.samples, seed=1))
     regenerated = [np.asarray(model.pull(i, h)) for i in range(2)]
@@ -88,6 +97,23 @@ def main():
         "mean_abs_pixel_change_push": [float(np.abs(pushed[i] - real[i]).mean()) for i in range(2)],
     }
 
+    cwb_panels = []
+    if cwb is not None:
+        cwb_model, cwb_report = cwb
+        cwb_pushed = [np.asarray(cwb_model.push(i, real[i])) for i in range(2)]
+        cwb_back = [np.asarray(cwb_model.pull(i, cwb_pushed[1 - i])) for i in range(2)]  # the other class's image
+        result["cwb"] = {
+            "iterations_run": cwb_report.get("steps", cwb_report.get("iterations")),
+            "training_seconds": cwb_report.get("training_seconds"), "batch_size": args.cwb_batch_size,
+            "pushed_assigned_to_second_class": [float(is_b(p).mean()) for p in cwb_pushed],
+            "mean_abs_pixel_change_push": [float(np.abs(cwb_pushed[i] - real[i]).mean()) for i in range(2)],
+            "regenerated_assigned_to_own_class": [float((~is_b(cwb_back[0])).mean()), float(is_b(cwb_back[1]).mean())],
+        }
+        rc = result["cwb"]["regenerated_assigned_to_own_class"]
+        cwb_panels = [("CWB ∇ψ_1: real → barycenter", cwb_pushed[0]), ("CWB ∇ψ_2: real → barycenter", cwb_pushed[1]),
+                      (f"CWB ∇ψ̄_1(∇ψ_2(x)): {100 * rc[0]:.0f} % {CLASS_NAMES[a]}", cwb_back[0]),
+                      (f"CWB ∇ψ̄_2(∇ψ_1(x)): {100 * rc[1]:.0f} % {CLASS_NAMES[b]}", cwb_back[1])]
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -99,17 +125,21 @@ def main():
                regenerated[0]),
               (f"∇f_2(h(Z)): {100 * result['regenerated_assigned_to_own_class'][1]:.0f} % {CLASS_NAMES[b]}",
                regenerated[1])]
-    fig, axes = plt.subplots(2, 4, figsize=(13, 5.4))
-    for ax, (title, images) in zip(axes.ravel(), panels[:2] + [panels[4], (None, None)] + panels[2:4] + panels[5:]):
+    grid = panels[:2] + [panels[4], (None, None)] + panels[2:4] + panels[5:] + cwb_panels
+    fig, axes = plt.subplots(len(grid) // 4, 4, figsize=(13, 2.7 * (len(grid) // 4)))
+    for ax, (title, images) in zip(axes.ravel(), grid):
         if title is None:
             continue
         ax.imshow(tile(images, rows, cols), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(title, fontsize=9)
     for ax in axes.ravel():
         ax.axis("off")
-    fig.suptitle(f"NWB in R^784: {CLASS_NAMES[a]}s and {CLASS_NAMES[b]}es, width {args.width}, "
-                 f"{result['iterations_run']} iterations ({result['training_seconds'] / 60:.0f} min, {args.device})",
-                 fontsize=10)
+    title = (f"NWB in R^784: {CLASS_NAMES[a]}s and {CLASS_NAMES[b]}es, width {args.width}, "
+             f"{result['iterations_run']} iterations ({result['training_seconds'] / 60:.0f} min, {args.device})")
+    if cwb is not None:
+        title += (f"; CWB (bottom row) {result['cwb']['iterations_run']} steps "
+                  f"({result['cwb']['training_seconds'] / 60:.0f} min)")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     png = os.path.join(args.out, "images_784.png")
     save_figure(fig, png)
@@ -118,6 +148,35 @@ def main():
     print(f"images_784: grad f_i(h(Z)) in its own class {100 * r[0]:.1f} % / {100 * r[1]:.1f} %; h(Z) assigned "
           + ", ".join(f"{k} {100 * v:.1f} %" for k, v in result["barycenter_assigned"].items())
           + f"; classifier test accuracy {100 * classifier_accuracy:.1f} %; wrote {png}")
+    if cwb is not None:
+        c = result["cwb"]
+        print(f"images_784: CWB grad psibar_i(grad psi_j(x)) in class i {100 * c['regenerated_assigned_to_own_class'][0]:.1f} %"
+              f" / {100 * c['regenerated_assigned_to_own_class'][1]:.1f} %; mean |pixel change| of grad psi_i "
+              + " / ".join(f"{v:.3f}" for v in c["mean_abs_pixel_change_push"])
+              + " (NWB grad g_i " + " / ".join(f"{v:.3f}" for v in result["mean_abs_pixel_change_push"]) + ")")
+
+
+def fit_cwb(args, files):
+    """CWB on the same marginals, same width, into OUT/cwb (skipped when finished, resumed when interrupted)."""
+    import json
+    import subprocess
+    out = os.path.join(args.out, "cwb")
+    iterations = 20 if args.quick else 100000000  # the full run stops at its time limit
+    cmd = [args.wbary, "fit", "--method", "cwb", "--width", str(args.width), "--batch-size",
+           str(args.cwb_batch_size), "--iterations", str(iterations),
+           "--pretrain-seconds", str(max(1.0, args.cwb_time_limit / 10)), "--threads", str(args.threads),
+           "--device", args.device, "--progress-every", "20" if args.quick else "200", "--out", out]
+    for f in files:
+        cmd += ["-m", f]
+    if not args.quick:
+        cmd += ["--time-limit", str(args.cwb_time_limit)]
+    if not os.path.exists(os.path.join(out, "model.pt")):
+        if os.path.exists(os.path.join(out, "checkpoint.pt")):
+            cmd.append("--resume")
+        subprocess.run(cmd, check=True)
+    wbary = import_wbary(args.python_dir)
+    with open(os.path.join(out, "report.json")) as f:
+        return wbary.load_model(out), json.load(f)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@
 // For fixed w this is NWB's objective (eq. 9) for the weights w; the
 // networks share what they learn across w. With one w per batch each
 // potential is an ICNN at that w (nn/picnn.h), so the fused engine runs the
-// ICNN kernels on the effective weights and autograd only carries their
-// gradient back through the small map to the parameters.
+// ICNN kernels on the effective weights and the small map's chain rule
+// (PicnnPotential::backward_at, closed form on the CPU) carries their
+// gradient back to the parameters.
 //
 // Example:
 //   barycenter::AllWeightsBarycenter solver(problem, barycenter::AllWeightsBarycenterConfig{});

@@ -19,8 +19,9 @@
 // the ICNN); the head starts at zero, so a fresh PICNN is exactly an ICNN
 // initialised as NWB's. Because of that, one weight vector per batch lets
 // training run on the fused ICNN kernels (nn/icnn_kernels.h, nn/icnn_cpu.h):
-// they give the gradient in effective(c), and backward_effective() carries
-// it through the small map theta -> effective(c) into the parameters. Amos
+// they give the gradient in effective(c), and backward_at() (closed form;
+// backward_effective() is its autograd reference) carries it through the
+// small map theta -> effective(c) into the parameters. Amos
 // et al. gate with per-sample contexts and a context path per layer; one
 // shared context embedding and one context per call keep the same family
 // (convex in x, any smooth dependence on c) at a fraction of the cost.
