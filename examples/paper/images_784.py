@@ -41,6 +41,8 @@ def main():
     ap.add_argument("--cwb-time-limit", type=float, default=900,
                     help="CWB's training seconds (0: no CWB); its identity pre-fit is capped at a tenth of it")
     ap.add_argument("--cwb-batch-size", type=int, default=256, help="CWB's batch (its default 1 024 is for d <= 256)")
+    ap.add_argument("--cwb-lr", type=float, default=1e-4,
+                    help="CWB's learning rate (its default 1e-3 collapses here; 1e-4 is NWB's for f, g in R^784)")
     ap.add_argument("--paper", action="store_true",
                     help="the paper's CfgMnist: width 1024, 7 500 iterations, LR x0.1 every 1 500, no time limit")
     ap.add_argument("--quick", action="store_true", help="200 images a class, width 64, 40 iterations (a smoke test)")
@@ -95,6 +97,10 @@ def main():
         "barycenter_assigned": {CLASS_NAMES[a]: float((~is_b(h)).mean()), CLASS_NAMES[b]: float(is_b(h).mean())},
         "pushed_assigned_to_second_class": [float(is_b(p).mean()) for p in pushed],
         "mean_abs_pixel_change_push": [float(np.abs(pushed[i] - real[i]).mean()) for i in range(2)],
+        # Ink per image: a blend of the two classes carries about the average of theirs; a blank or a noise
+        # image (which a linear classifier may still put on one side) does not.
+        "mean_pixel": {"real": [float(r.mean()) for r in real], "h": float(np.clip(h, 0, 1).mean()),
+                       "push": [float(np.clip(p, 0, 1).mean()) for p in pushed]},
     }
 
     cwb_panels = []
@@ -108,6 +114,9 @@ def main():
             "pushed_assigned_to_second_class": [float(is_b(p).mean()) for p in cwb_pushed],
             "mean_abs_pixel_change_push": [float(np.abs(cwb_pushed[i] - real[i]).mean()) for i in range(2)],
             "regenerated_assigned_to_own_class": [float((~is_b(cwb_back[0])).mean()), float(is_b(cwb_back[1]).mean())],
+            "mean_pixel": {"push": [float(np.clip(p, 0, 1).mean()) for p in cwb_pushed],
+                           "pull": [float(np.clip(p, 0, 1).mean()) for p in cwb_back]},
+            "lr": args.cwb_lr,
         }
         rc = result["cwb"]["regenerated_assigned_to_own_class"]
         cwb_panels = [("CWB ∇ψ_1: real → barycenter", cwb_pushed[0]), ("CWB ∇ψ_2: real → barycenter", cwb_pushed[1]),
@@ -153,7 +162,10 @@ def main():
         print(f"images_784: CWB grad psibar_i(grad psi_j(x)) in class i {100 * c['regenerated_assigned_to_own_class'][0]:.1f} %"
               f" / {100 * c['regenerated_assigned_to_own_class'][1]:.1f} %; mean |pixel change| of grad psi_i "
               + " / ".join(f"{v:.3f}" for v in c["mean_abs_pixel_change_push"])
-              + " (NWB grad g_i " + " / ".join(f"{v:.3f}" for v in result["mean_abs_pixel_change_push"]) + ")")
+              + " (NWB grad g_i " + " / ".join(f"{v:.3f}" for v in result["mean_abs_pixel_change_push"]) + ")"
+              + "; mean pixel of grad psi_i(x) " + " / ".join(f"{v:.3f}" for v in c["mean_pixel"]["push"])
+              + ", of NWB's h(Z) " + f"{result['mean_pixel']['h']:.3f}, of the real classes "
+              + " / ".join(f"{v:.3f}" for v in result["mean_pixel"]["real"]))
 
 
 def fit_cwb(args, files):
@@ -163,7 +175,7 @@ def fit_cwb(args, files):
     out = os.path.join(args.out, "cwb")
     iterations = 20 if args.quick else 100000000  # the full run stops at its time limit
     cmd = [args.wbary, "fit", "--method", "cwb", "--width", str(args.width), "--batch-size",
-           str(args.cwb_batch_size), "--iterations", str(iterations),
+           str(args.cwb_batch_size), "--lr", repr(args.cwb_lr), "--iterations", str(iterations),
            "--pretrain-seconds", str(max(1.0, args.cwb_time_limit / 10)), "--threads", str(args.threads),
            "--device", args.device, "--progress-every", "20" if args.quick else "200", "--out", out]
     for f in files:

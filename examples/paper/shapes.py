@@ -12,7 +12,7 @@ of n-point samples (the displacement interpolation of the optimal plan; `wbary e
 the sampling floor a perfect model would score. Writes OUT/<case>.png (inputs | h#eta | grad g_i#mu_i | exact)
 and OUT/results.json.
 
-  /usr/bin/python3 examples/paper/shapes.py                 # 6000 iterations per case, ~1 min each on 2 cores
+  /usr/bin/python3 examples/paper/shapes.py                 # `wbary fit`'s defaults, ~2 min per case on 2 cores
   /usr/bin/python3 examples/paper/shapes.py --iterations 48000   # the authors' length (80 epochs x 600)
   /usr/bin/python3 examples/paper/shapes.py --quick         # CI smoke test: 200 iterations, 500 points
 """
@@ -88,7 +88,7 @@ def figure(path, name, inputs, h, pushed, exact, e):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_wbary_arguments(ap, "shapes", iterations=6000)
+    add_wbary_arguments(ap, "shapes", iterations=0)  # 0: wbary fit's default schedule (24 000, x0.1 at 12 000)
     ap.add_argument("--samples", type=int, default=2000, help="points of the exact barycenter and of each picture")
     ap.add_argument("--cases", default="ring_square,boxes_3d,fashion")
     ap.add_argument("--quick", action="store_true", help="200 iterations, 500 points (a smoke test)")
@@ -101,7 +101,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     n_data = max(20000, 4 * args.samples)
-    results = {"iterations": args.iterations, "samples": args.samples, "cases": {}}
+    results = {"iterations": args.iterations or None, "samples": args.samples, "cases": {}}  # None: the default
     for name in args.cases.split(","):
         case_dir = os.path.join(args.out, name)
         os.makedirs(case_dir, exist_ok=True)
@@ -119,11 +119,14 @@ def main():
             sys.exit(f"shapes: unknown case '{name}', expected ring_square, boxes_3d or fashion")
         model_dir = os.path.join(case_dir, "model")
         start = time.time()
-        run([args.wbary, "fit", "-m", files[0], "-m", files[1], "--iterations", str(args.iterations),
-             "--lr-decay-every", str(max(1, args.iterations * 2 // 3)), "--eval-exact-samples", str(args.samples),
-             "--progress-every", str(max(1, args.iterations // 10)), "--out", model_dir])
+        schedule = []
+        if args.iterations > 0:
+            schedule = ["--iterations", str(args.iterations), "--lr-decay-every", str(max(1, args.iterations * 2 // 3))]
+        run([args.wbary, "fit", "-m", files[0], "-m", files[1], *schedule, "--eval-exact-samples", str(args.samples),
+             "--progress-every", str(max(1, (args.iterations or 24000) // 10)), "--out", model_dir])
         seconds = time.time() - start
-        e = json.load(open(os.path.join(model_dir, "report.json")))["evaluation"]
+        report = json.load(open(os.path.join(model_dir, "report.json")))
+        e = report["evaluation"]
         model = wbary.NeuralBarycenter.load(model_dir)
         inputs = [np.load(p)[: args.samples] for p in files]
         more = [np.load(p)[args.samples: 2 * args.samples] for p in files]  # not the ones the picture shows
@@ -131,7 +134,8 @@ def main():
         pushed = [np.asarray(model.push(k, x)) for k, x in enumerate(more)]
         exact, _, _ = wbary.discrete_barycenter(inputs)
         figure(os.path.join(args.out, f"{name}.png"), name, inputs, h, pushed, exact, e)
-        results["cases"][name] = {"seconds": seconds, **e}
+        results["cases"][name] = {"seconds": seconds, "training_seconds": report["training_seconds"],
+                                  "iterations_run": report.get("steps"), **e}
         print(f"{name}: h#eta {e['uvp_generator']:.3f} %, grad g_i#mu_i "
               + " / ".join(f"{u:.3f}" for u in e["uvp_push_each"])
               + f" %, floor {e['sampling_floor']:.3f} %, {seconds:.0f} s", flush=True)

@@ -61,6 +61,17 @@ assert e['samples']==2000 and 0<e['sampling_floor']<e['uvp_generator'] and len(e
 "$WBARY" eval --model "$T/run" --reference exact --exact-samples 300 | $PY -c "
 import json,sys; e=json.load(sys.stdin); assert e['samples']==300 and 'optimal plan' in e['reference'], e" \
   && ok || bad "eval --reference exact"
+# Averaged draws: --repeats 3 reports means over three draws (the first is --repeats 1's) with their spreads;
+# fit's report averages five.
+"$WBARY" eval --model "$T/run" --reference exact --exact-samples 300 --seed 7 --repeats 3 > "$T/rep3.json" && \
+  "$WBARY" eval --model "$T/run" --reference exact --exact-samples 300 --seed 7 --repeats 1 > "$T/rep1.json" && $PY -c "
+import json; m=json.load(open('$T/rep3.json')); one=json.load(open('$T/rep1.json'))
+assert m['repeats']==3 and 'repeats' not in one and 'uvp_generator_sd' not in one, (m, one)
+assert m['uvp_generator_sd']>0 and m['sampling_floor_sd']>0 and len(m['uvp_push_each_sd'])==2, m
+assert m['uvp_generator']!=one['uvp_generator']  # a mean over other draws too
+r=json.load(open('$T/run/report.json'))['evaluation']; assert r['repeats']==5, r" \
+  && ok || bad "eval --repeats / the report's averaged evaluation"
+expect_error "eval --repeats 0" "repeats" "$WBARY" eval --model "$T/run" --reference exact --repeats 0
 "$WBARY" fit -m mixture:dim=4,k=3 -m normal:dim=4 --iterations 5 --batch-size 20 --out "$T/mix4" -q 2>"$T/mix4.err" && \
   $PY -c "import json; assert 'evaluation' not in json.load(open('$T/mix4/report.json'))" \
   && ! grep -q "evaluation" "$T/mix4.err" && ok || bad "4-D mixture: an evaluation block without an evaluation"

@@ -1,5 +1,8 @@
 #include "wbary/barycenter/evaluation.h"
 
+#include <cmath>
+#include <tuple>
+
 #include "wbary/barycenter/gaussian_barycenter.h"
 #include "wbary/error.h"
 #include "wbary/metrics/gaussian.h"
@@ -82,9 +85,11 @@ double w2_uvp(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_mass
   return 100 * r.cost / variance;
 }
 
-std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model, const BarycenterProblem& problem,
-                                                    int64_t n, uint64_t seed, int64_t max_dim) {
-  if (problem.dim() > max_dim) return std::nullopt;
+namespace {
+
+// One draw of evaluate_discrete.
+DiscreteEvaluation evaluate_discrete_once(const BarycenterModel& model, const BarycenterProblem& problem, int64_t n,
+                                          uint64_t seed) {
   // Two independent n-samples of every marginal: A makes the reference, B is
   // pushed through grad g_i and makes the second exact barycenter (the floor).
   std::vector<at::Tensor> a, b;
@@ -103,6 +108,50 @@ std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model
     const double uvp = w2_uvp(model.push(static_cast<int64_t>(i), b[i]), exact, mass);
     e.uvp_push_each.push_back(uvp);
     e.uvp_push += problem.weights[i] * uvp;
+  }
+  return e;
+}
+
+// Mean and sample standard deviation.
+std::pair<double, double> mean_sd(const std::vector<double>& v) {
+  double mean = 0;
+  for (double x : v) mean += x / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
+}
+
+}  // namespace
+
+std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model, const BarycenterProblem& problem,
+                                                    int64_t n, uint64_t seed, int64_t max_dim, int64_t repeats) {
+  if (problem.dim() > max_dim) return std::nullopt;
+  if (repeats < 1) throw InvalidArgument("evaluation: repeats must be >= 1 (got " + std::to_string(repeats) + ")");
+  std::vector<DiscreteEvaluation> draws;
+  for (int64_t r = 0; r < repeats; ++r) {
+    draws.push_back(evaluate_discrete_once(model, problem, n, r == 0 ? seed : data::derive_seed(seed, 0x4e9e, r)));
+  }
+  if (repeats == 1) return draws[0];
+  DiscreteEvaluation e;
+  e.samples = n;
+  e.repeats = repeats;
+  e.reference = draws[0].reference;
+  auto over_draws = [&](auto field) {
+    std::vector<double> v;
+    for (const auto& d : draws) v.push_back(field(d));
+    return mean_sd(v);
+  };
+  std::tie(e.sampling_floor, e.sampling_floor_sd) = over_draws([](const auto& d) { return d.sampling_floor; });
+  e.uvp_push = over_draws([](const auto& d) { return d.uvp_push; }).first;
+  for (size_t i = 0; i < problem.size(); ++i) {
+    const auto [mean, sd] = over_draws([i](const auto& d) { return d.uvp_push_each[i]; });
+    e.uvp_push_each.push_back(mean);
+    e.uvp_push_each_sd.push_back(sd);
+  }
+  if (draws[0].uvp_generator) {
+    const auto [mean, sd] = over_draws([](const auto& d) { return *d.uvp_generator; });
+    e.uvp_generator = mean;
+    e.uvp_generator_sd = sd;
   }
   return e;
 }

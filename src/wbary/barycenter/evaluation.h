@@ -46,14 +46,22 @@ struct GaussianEvaluation {
 std::optional<GaussianEvaluation> evaluate_gaussian(const BarycenterModel& model,
                                                     const BarycenterProblem& problem, int64_t n, uint64_t seed);
 
-/// UVP of a model's samples against the exact discrete barycenter of its input clouds.
+/// UVP of a model's samples against the exact discrete barycenter of its
+/// input clouds: means over `repeats` independent draws, and their sample
+/// standard deviations (0 for one draw). At n = 2 000 in 2-D one draw's
+/// UVP moves by ~15 % of itself between draws, as much as the differences
+/// between settings worth measuring; five draws make it ~7 %.
 struct DiscreteEvaluation {
   int64_t samples = 0;                ///< n, points of every cloud
+  int64_t repeats = 1;                ///< independent draws averaged
   std::string reference;              ///< how the exact barycenter was computed
   std::optional<double> uvp_generator;  ///< UVP(h#eta, exact), percent; models with a generator
   double uvp_push = 0;                ///< sum_i a_i UVP(grad g_i # mu_i, exact), percent
   std::vector<double> uvp_push_each;  ///< per marginal
   double sampling_floor = 0;          ///< UVP(exact of one sample, exact of another), percent
+  std::optional<double> uvp_generator_sd;  ///< standard deviation over the draws
+  std::vector<double> uvp_push_each_sd;    ///< standard deviation over the draws, per marginal
+  double sampling_floor_sd = 0;            ///< standard deviation over the draws
 };
 
 /// The exact barycenter of clouds [n_i, d] with weights (see above): points
@@ -68,10 +76,12 @@ std::pair<at::Tensor, at::Tensor> discrete_barycenter(const std::vector<at::Tens
 double w2_uvp(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_mass, const at::Tensor& x_mass = {});
 
 /// nullopt when the problem's dimension exceeds `max_dim` (the exact LP on
-/// n points is for shapes, not 784-d images). n samples of every marginal,
-/// of h#eta and of each grad g_i # mu_i; two exact barycenters for the floor.
+/// n points is for shapes, not 784-d images). Per draw: n samples of every
+/// marginal, of h#eta and of each grad g_i # mu_i; two exact barycenters for
+/// the floor. The first draw uses `seed` (as a single draw always has).
 std::optional<DiscreteEvaluation> evaluate_discrete(const BarycenterModel& model, const BarycenterProblem& problem,
-                                                    int64_t n, uint64_t seed, int64_t max_dim = 3);
+                                                    int64_t n, uint64_t seed, int64_t max_dim = 3,
+                                                    int64_t repeats = 1);
 
 /// The exact barycenter of the problem's marginals when all are Gaussian.
 std::optional<data::GaussianMoments> exact_gaussian_barycenter(const BarycenterProblem& problem);

@@ -128,7 +128,7 @@ std::vector<double> as_xy(const at::Tensor& points) {
 
 TrainingCallbacks::TrainingCallbacks(int64_t progress_every, double time_limit, int64_t checkpoint_every,
                                      std::function<void()> checkpoint, distributed::ProcessGroup* group)
-    : progress_(std::cerr, progress_every),
+    : progress_(std::cerr, progress_every, time_limit),
       checkpointer_(checkpoint_every, [checkpoint](const training::StepInfo&) {
         checkpoint();
         return false;

@@ -18,6 +18,7 @@ void register_eval(CLI::App& app) {
     std::string model, reference, weights;
     int64_t n = 10000;
     int64_t n_exact = 2000;
+    int64_t repeats = 5;
     uint64_t seed = 1;
     int threads = 0;
     std::string device = "cpu";
@@ -32,6 +33,11 @@ void register_eval(CLI::App& app) {
                   "reference barycenter samples (.npy/.csv), or `exact`: the exact discrete barycenter of the "
                   "marginals' samples (2-D/3-D; the default there when the marginals are not Gaussian)");
   cmd->add_option("--exact-samples", o->n_exact, "points of the exact discrete barycenter")->capture_default_str();
+  cmd->add_option("--repeats", o->repeats,
+                  "independent draws averaged against the exact discrete barycenter (each gives its own floor); "
+                  "the spreads are reported as *_sd")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--n", o->n, "samples per estimate (the paper: 10000)")->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "comma-separated weights, one per input: score the barycenter of those weights (models trained "
@@ -57,7 +63,7 @@ void register_eval(CLI::App& app) {
       return problem;
     };
     if (o->reference == "exact") {
-      out = evaluate_against_exact(model, model_problem(), o->n_exact, o->seed);
+      out = evaluate_against_exact(model, model_problem(), o->n_exact, o->seed, o->repeats);
       if (out.empty()) {
         throw InvalidArgument("eval --reference exact: the model is " + std::to_string(model.dim()) +
                               "-dimensional; the exact discrete barycenter is computed up to 3-D");
@@ -86,7 +92,7 @@ void register_eval(CLI::App& app) {
       }
       out["bw2_uvp_push"] = total;
     } else {
-      out = evaluate_model(model, model_problem(), o->n, o->seed, o->n_exact);
+      out = evaluate_model(model, model_problem(), o->n, o->seed, o->n_exact, o->repeats);
       if (out.empty()) {
         throw InvalidArgument("eval: the model's marginals are neither all Gaussian nor 2-D/3-D, so no exact "
                               "barycenter is known; pass --reference samples.npy");

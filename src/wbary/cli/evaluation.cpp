@@ -9,18 +9,26 @@
 
 namespace wbary::cli {
 nlohmann::json evaluate_against_exact(const barycenter::BarycenterModel& model,
-                                      const barycenter::BarycenterProblem& problem, int64_t n_exact, uint64_t seed) {
-  auto d = barycenter::evaluate_discrete(model, problem, n_exact, seed);
+                                      const barycenter::BarycenterProblem& problem, int64_t n_exact, uint64_t seed,
+                                      int64_t repeats) {
+  auto d = barycenter::evaluate_discrete(model, problem, n_exact, seed, /*max_dim=*/3, repeats);
   if (!d) return nlohmann::json::object();
   nlohmann::json out = {{"reference", d->reference},         {"samples", d->samples},
                         {"uvp_push", d->uvp_push},            {"uvp_push_each", d->uvp_push_each},
                         {"sampling_floor", d->sampling_floor}, {"method", model.method()}};
   if (d->uvp_generator) out["uvp_generator"] = *d->uvp_generator;
+  if (d->repeats > 1) {
+    out["repeats"] = d->repeats;
+    out["uvp_push_each_sd"] = d->uvp_push_each_sd;
+    out["sampling_floor_sd"] = d->sampling_floor_sd;
+    if (d->uvp_generator_sd) out["uvp_generator_sd"] = *d->uvp_generator_sd;
+  }
   return out;
 }
 
 nlohmann::json evaluate_model(const barycenter::BarycenterModel& model,
-                              const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed, int64_t n_exact) {
+                              const barycenter::BarycenterProblem& problem, int64_t n, uint64_t seed, int64_t n_exact,
+                              int64_t repeats) {
   if (auto e = barycenter::evaluate_gaussian(model, problem, n, seed)) {
     nlohmann::json out = {{"bw2_uvp_push", e->uvp_push},
                           {"bw2_uvp_push_each", e->uvp_push_each},
@@ -29,7 +37,7 @@ nlohmann::json evaluate_model(const barycenter::BarycenterModel& model,
     if (e->uvp_generator) out["bw2_uvp_generator"] = *e->uvp_generator;
     return out;
   }
-  if (n_exact > 0) return evaluate_against_exact(model, problem, n_exact, seed);
+  if (n_exact > 0) return evaluate_against_exact(model, problem, n_exact, seed, repeats);
   return nlohmann::json::object();
 }
 
@@ -46,6 +54,7 @@ std::string evaluation_summary(const nlohmann::json& e) {
   out << " % (" << (gaussian ? "BW2-UVP against the exact Gaussian barycenter, " : "UVP against the exact barycenter, ")
       << e.at("samples").get<int64_t>() << " samples";
   if (!gaussian) out << "; sampling floor " << e.at("sampling_floor").get<double>() << " %";
+  if (e.contains("repeats")) out << "; mean of " << e.at("repeats").get<int64_t>() << " draws";
   out << ")";
   return out.str();
 }

@@ -39,6 +39,7 @@ struct FitOptions {
   int64_t eval_every = 0;
   int64_t eval_samples = 10000;
   int64_t eval_exact_samples = 2000;
+  int64_t eval_repeats = 5;
   int64_t progress_every = 100;
   int64_t samples = 2000;
   bool quiet = false;
@@ -65,7 +66,7 @@ void write_outputs(const FitOptions& o, const barycenter::BarycenterModel& model
   report["final"] = nlohmann::json::object();
   for (const auto& [name, value] : s.last.losses) report["final"][name] = value;
   const nlohmann::json evaluation =
-      problem ? evaluate_model(model, *problem, o.eval_samples, model.seed() + 2, o.eval_exact_samples)
+      problem ? evaluate_model(model, *problem, o.eval_samples, model.seed() + 2, o.eval_exact_samples, o.eval_repeats)
               : nlohmann::json::object();
   if (!evaluation.empty()) report["evaluation"] = evaluation;
   if (!problem) report["evaluation_skipped"] = "the marginals' data lives on other ranks";
@@ -337,6 +338,10 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--eval-exact-samples", o->eval_exact_samples,
                   "2-D/3-D non-Gaussian inputs: points of the exact discrete barycenter the model is scored "
                   "against at the end (0 = no evaluation)")->capture_default_str();
+  cmd->add_option("--eval-repeats", o->eval_repeats,
+                  "independent draws averaged in that final evaluation (the periodic --eval-every uses one)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--progress-every", o->progress_every, "progress line every k steps")->capture_default_str();
   cmd->add_option("--samples", o->samples, "barycenter samples written to OUT/samples.npy")->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "no progress output");

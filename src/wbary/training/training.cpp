@@ -83,13 +83,19 @@ TrainingSummary run_training_loop(const std::function<StepInfo()>& step, const i
 }
 
 bool ProgressPrinter::on_step(const StepInfo& info) {
+  // This process's training began one step before its first report (TimeLimit's count).
+  if (start_elapsed_ < 0) start_elapsed_ = info.elapsed_seconds - 1.0 / std::max(info.steps_per_second, 1e-9);
   if (every_ <= 0 || (info.step % every_ != 0 && info.step != info.total_steps)) return false;
+  double left = info.seconds_left;
+  const bool limited =
+      time_limit_ > 0 && time_limit_ - (info.elapsed_seconds - start_elapsed_) < info.seconds_left;
+  if (limited) left = std::max(0.0, time_limit_ - (info.elapsed_seconds - start_elapsed_));
   std::ostringstream line;
   line << "step " << info.step << "/" << info.total_steps << std::setprecision(4);
   for (const auto& [name, value] : info.losses) line << "  " << name << " " << value;
   line << std::fixed << std::setprecision(1) << "  "
        << info.steps_per_second << " it/s  elapsed " << format_duration(info.elapsed_seconds)
-       << "  left " << format_duration(info.seconds_left) << "\n";
+       << "  left " << format_duration(left) << (limited ? " (time limit)" : "") << "\n";
   out_ << line.str() << std::flush;
   return false;
 }

@@ -51,13 +51,18 @@ class TrainingCallback {
 /// Prints one line every `every` steps: step, the named losses, it/s, ETA.
 class ProgressPrinter : public TrainingCallback {
  public:
-  /// Prints to `out` every `every` steps.
-  ProgressPrinter(std::ostream& out, int64_t every) : out_(out), every_(every) {}
+  /// Prints to `out` every `every` steps. With a time limit (seconds of
+  /// this process's training, as TimeLimit counts them) the time left is
+  /// the sooner of the schedule's end and the limit.
+  ProgressPrinter(std::ostream& out, int64_t every, double time_limit = 0)
+      : out_(out), every_(every), time_limit_(time_limit) {}
   bool on_step(const StepInfo& info) override;
 
  private:
   std::ostream& out_;
   int64_t every_;
+  double time_limit_;
+  double start_elapsed_ = -1;
 };
 
 /// Stops once the training time of this process exceeds `seconds`.
