@@ -61,7 +61,8 @@ AllWeightsBarycenter::AllWeightsBarycenter(BarycenterProblem problem, AllWeights
   opt_f_context_ = flat_adam(model_.f->context_parameters(), c.lr_f);
   opt_g_convex_ = flat_adam(model_.g->convex().flat_parameters(), c.lr_g);
   opt_g_context_ = flat_adam(model_.g->context_parameters(), c.lr_g);
-  opt_h_ = nn::make_module_adam(model_.h->parameters(), {c.lr_h, c.adam_beta1, c.adam_beta2});
+  opt_h_ = std::make_unique<nn::ModuleAdam>(model_.h->parameters(),
+                                          nn::FlatAdamOptions{c.lr_h, c.adam_beta1, c.adam_beta2});
   model_.h->train();
   // Scratch ICNNs for the kernels: same shapes as the convex paths.
   at::Generator unused = data::make_generator(0);
@@ -126,7 +127,7 @@ void AllWeightsBarycenter::apply_learning_rate_schedule() {
   opt_f_context_->set_lr(c.lr_f * factor);
   opt_g_convex_->set_lr(c.lr_g * factor);
   opt_g_context_->set_lr(c.lr_g * factor);
-  nn::set_learning_rate(*opt_h_, c.lr_h * factor);
+  opt_h_->set_lr(c.lr_h * factor);
 }
 
 training::StepInfo AllWeightsBarycenter::step() {

@@ -30,12 +30,9 @@
 #include "wbary/barycenter/barycenter_solver.h"
 #include "wbary/training/schedule_horizon.h"
 
-namespace torch::optim {
-class Adam;
-}
-
 namespace wbary::nn {
 class FlatAdam;
+class ModuleAdam;
 class IcnnPotential;
 }  // namespace wbary::nn
 
@@ -86,7 +83,7 @@ class AllWeightsBarycenter : public BarycenterSolver {
   std::unique_ptr<AllWeightsBarycenterModel> averaged_;  ///< config.averaging > 0
   /// Adam on the convex paths' and context paths' flat parameters; h's own.
   std::unique_ptr<nn::FlatAdam> opt_f_convex_, opt_f_context_, opt_g_convex_, opt_g_context_;
-  std::unique_ptr<torch::optim::Adam> opt_h_;
+  std::unique_ptr<nn::ModuleAdam> opt_h_;
   /// The ICNNs f_i(.; w), g_i(.; w) at the current w, for the kernels.
   std::unique_ptr<nn::IcnnPotential> f_at_w_, g_at_w_;
   int64_t step_ = 0;

@@ -120,7 +120,8 @@ NeuralBarycenter::NeuralBarycenter(BarycenterProblem problem, NeuralBarycenterCo
                                          nn::FlatAdamOptions{c.lr_f, c.adam_beta1, c.adam_beta2});
   opt_g_ = std::make_unique<nn::FlatAdam>(model_.g->flat_parameters(),
                                          nn::FlatAdamOptions{c.lr_g, c.adam_beta1, c.adam_beta2});
-  opt_h_ = nn::make_module_adam(model_.h->parameters(), {c.lr_h, c.adam_beta1, c.adam_beta2});
+  opt_h_ = std::make_unique<nn::ModuleAdam>(model_.h->parameters(),
+                                          nn::FlatAdamOptions{c.lr_h, c.adam_beta1, c.adam_beta2});
   weights_ = at::tensor(model_.weights(), at::TensorOptions().dtype(at::kDouble))
                  .to(model_.f->weights().w.options());
   model_.h->train();
@@ -210,7 +211,7 @@ void NeuralBarycenter::apply_learning_rate_schedule() {
   const double factor = learning_rate_factor(c, step_, horizon);
   opt_f_->set_lr(c.lr_f * factor);
   opt_g_->set_lr(c.lr_g * factor);
-  nn::set_learning_rate(*opt_h_, c.lr_h * factor);
+  opt_h_->set_lr(c.lr_h * factor);
 }
 
 training::StepInfo NeuralBarycenter::step() {

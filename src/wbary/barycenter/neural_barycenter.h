@@ -42,11 +42,9 @@
 #include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
 
-namespace torch::optim {
-class Adam;
-}
 namespace wbary::nn {
 class FlatAdam;
+class ModuleAdam;
 }
 namespace wbary::distributed {
 class ProcessGroup;
@@ -135,7 +133,7 @@ class NeuralBarycenter : public BarycenterSolver {
   NeuralBarycenterModel model_;
   std::unique_ptr<NeuralBarycenterModel> averaged_;  ///< config.averaging > 0
   std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
-  std::unique_ptr<torch::optim::Adam> opt_h_;
+  std::unique_ptr<nn::ModuleAdam> opt_h_;
   at::Tensor weights_;  ///< a_i as [N] in the network dtype
   int64_t step_ = 0;
   training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor; the schedule's length (config.schedule_seconds)

@@ -9,6 +9,7 @@
 #include <torch/serialize.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "wbary/error.h"
 
@@ -91,10 +92,90 @@ void FlatAdam::load(torch::serialize::InputArchive& archive) {
   step_ = s.item<int64_t>();
 }
 
-std::unique_ptr<torch::optim::Adam> make_module_adam(const std::vector<at::Tensor>& parameters,
-                                                     const FlatAdamOptions& o) {
-  return std::make_unique<torch::optim::Adam>(
-      parameters, torch::optim::AdamOptions(o.lr).betas(std::make_tuple(o.beta1, o.beta2)).eps(o.eps));
+ModuleAdam::ModuleAdam(std::vector<at::Tensor> parameters, FlatAdamOptions options)
+    : params_(std::move(parameters)), options_(options) {
+  if (!(options.lr > 0)) throw InvalidArgument("ModuleAdam: learning rate must be > 0");
+  if (params_.empty()) throw InvalidArgument("ModuleAdam: no parameters");
+  int64_t total = 0;
+  for (const at::Tensor& p : params_) {
+    if (!p.is_contiguous() || p.scalar_type() != params_[0].scalar_type() || p.device() != params_[0].device()) {
+      throw InvalidArgument("ModuleAdam: parameters must be contiguous, of one dtype and on one device");
+    }
+    offsets_.push_back(total);
+    total += p.numel();
+  }
+  updates_.assign(params_.size(), 0);
+  exp_avg_ = at::zeros({total}, params_[0].options());
+  exp_avg_sq_ = at::zeros({total}, params_[0].options());
+}
+
+void ModuleAdam::zero_grad() {
+  torch::NoGradGuard no_grad;
+  for (const at::Tensor& p : params_) {
+    at::Tensor g = p.grad();
+    if (!g.defined()) continue;
+    if (g.is_cpu() && g.is_contiguous()) {
+      std::memset(g.data_ptr(), 0, g.nbytes());
+    } else {
+      g.zero_();
+    }
+  }
+}
+
+void ModuleAdam::step() {
+  torch::NoGradGuard no_grad;
+  ++step_;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    at::Tensor p = params_[k];
+    const at::Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const auto t = static_cast<double>(++updates_[k]);
+    const double bc1 = 1 - std::pow(options_.beta1, t), bc2 = 1 - std::pow(options_.beta2, t);
+    const int64_t n = p.numel();
+    if (p.is_cpu() && g.is_contiguous() && g.scalar_type() == p.scalar_type()) {
+      AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "ModuleAdam::step", [&] {
+        adam_pass<scalar_t>(p.data_ptr<scalar_t>(), exp_avg_.data_ptr<scalar_t>() + offsets_[k],
+                            exp_avg_sq_.data_ptr<scalar_t>() + offsets_[k], g.data_ptr<scalar_t>(), n, options_,
+                            std::sqrt(bc2), options_.lr / bc1);
+      });
+      continue;
+    }
+    // torch::optim::Adam's arithmetic on this parameter's slices of the moments.
+    at::Tensor m = exp_avg_.narrow(0, offsets_[k], n).view_as(p), v = exp_avg_sq_.narrow(0, offsets_[k], n).view_as(p);
+    m.mul_(options_.beta1).add_(g, 1 - options_.beta1);
+    v.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
+    const at::Tensor denom = (v.sqrt() / std::sqrt(bc2)).add_(options_.eps);
+    p.addcdiv_(m, denom, -options_.lr / bc1);
+  }
+}
+
+void ModuleAdam::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("exp_avg", exp_avg_, /*is_buffer=*/true);
+  archive.write("exp_avg_sq", exp_avg_sq_, /*is_buffer=*/true);
+  archive.write("step", at::tensor(std::vector<int64_t>{step_}), /*is_buffer=*/true);
+  archive.write("updates", at::tensor(updates_), /*is_buffer=*/true);
+}
+
+void ModuleAdam::load(torch::serialize::InputArchive& archive) {
+  at::Tensor m, v, s;
+  at::Tensor u;
+  if (!archive.try_read("exp_avg", m, /*is_buffer=*/true) || !archive.try_read("exp_avg_sq", v, true) ||
+      !archive.try_read("step", s, true) || !archive.try_read("updates", u, true)) {
+    throw IoError("the generator's optimiser state is not ModuleAdam's (a checkpoint written by wbary before "
+                  "2026-12-01 holds torch::optim::Adam's); it cannot be resumed by this version: start the run "
+                  "again, or continue it with the wbary that wrote it");
+  }
+  if (m.numel() != exp_avg_.numel() || v.numel() != exp_avg_.numel() ||
+      u.numel() != static_cast<int64_t>(params_.size())) {
+    throw IoError("optimizer state has " + std::to_string(m.numel()) + " entries for " + std::to_string(u.numel()) +
+                  " tensors, expected " + std::to_string(exp_avg_.numel()) + " for " + std::to_string(params_.size()));
+  }
+  torch::NoGradGuard no_grad;
+  exp_avg_.copy_(m);
+  exp_avg_sq_.copy_(v);
+  step_ = s.item<int64_t>();
+  const at::Tensor counts = u.to(at::kLong).contiguous();
+  updates_.assign(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
 }
 
 void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
