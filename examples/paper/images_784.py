@@ -43,6 +43,9 @@ def main():
     ap.add_argument("--cwb-batch-size", type=int, default=256, help="CWB's batch (its default 1 024 is for d <= 256)")
     ap.add_argument("--cwb-lr", type=float, default=1e-4,
                     help="CWB's learning rate (its default 1e-3 collapses here; 1e-4 is NWB's for f, g in R^784)")
+    ap.add_argument("--cwb-pretrain-scale", type=float, default=0.5,
+                    help="CWB pre-fits grad psi = id on scale * N(0, I): its default 4 puts that cloud at norm ~110 "
+                         "in R^784, ten times the images' (~11), and the fit stops at MSE ~6; 0.5 matches them")
     ap.add_argument("--paper", action="store_true",
                     help="the paper's CfgMnist: width 1024, 7 500 iterations, LR x0.1 every 1 500, no time limit")
     ap.add_argument("--quick", action="store_true", help="200 images a class, width 64, 40 iterations (a smoke test)")
@@ -116,7 +119,7 @@ def main():
             "regenerated_assigned_to_own_class": [float((~is_b(cwb_back[0])).mean()), float(is_b(cwb_back[1]).mean())],
             "mean_pixel": {"push": [float(np.clip(p, 0, 1).mean()) for p in cwb_pushed],
                            "pull": [float(np.clip(p, 0, 1).mean()) for p in cwb_back]},
-            "lr": args.cwb_lr,
+            "lr": args.cwb_lr, "pretrain_scale": args.cwb_pretrain_scale,
         }
         rc = result["cwb"]["regenerated_assigned_to_own_class"]
         cwb_panels = [("CWB ∇ψ_1: real → barycenter", cwb_pushed[0]), ("CWB ∇ψ_2: real → barycenter", cwb_pushed[1]),
@@ -176,7 +179,8 @@ def fit_cwb(args, files):
     iterations = 20 if args.quick else 100000000  # the full run stops at its time limit
     cmd = [args.wbary, "fit", "--method", "cwb", "--width", str(args.width), "--batch-size",
            str(args.cwb_batch_size), "--lr", repr(args.cwb_lr), "--iterations", str(iterations),
-           "--pretrain-seconds", str(max(1.0, args.cwb_time_limit / 10)), "--threads", str(args.threads),
+           "--pretrain-seconds", str(max(1.0, args.cwb_time_limit / 10)),
+           "--pretrain-scale", repr(args.cwb_pretrain_scale), "--threads", str(args.threads),
            "--device", args.device, "--progress-every", "20" if args.quick else "200", "--out", out]
     for f in files:
         cmd += ["-m", f]

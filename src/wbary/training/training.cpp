@@ -88,10 +88,9 @@ bool ProgressPrinter::on_step(const StepInfo& info) {
   // This process's training began one step before its first report (TimeLimit's count).
   if (start_elapsed_ < 0) start_elapsed_ = info.elapsed_seconds - 1.0 / std::max(info.steps_per_second, 1e-9);
   if (every_ <= 0 || (info.step % every_ != 0 && info.step != info.total_steps)) return false;
-  double left = info.seconds_left;
-  const bool limited =
-      time_limit_ > 0 && time_limit_ - (info.elapsed_seconds - start_elapsed_) < info.seconds_left;
-  if (limited) left = std::max(0.0, time_limit_ - (info.elapsed_seconds - start_elapsed_));
+  const double limit_left = std::max(0.0, time_limit_ - (info.elapsed_seconds - start_elapsed_));
+  const bool limited = time_limit_ > 0 && limit_left < info.seconds_left;
+  const double left = limited ? limit_left : info.seconds_left;
   std::ostringstream line;
   line << "step " << info.step << "/" << info.total_steps << std::setprecision(4);
   for (const auto& [name, value] : info.losses) line << "  " << name << " " << value;
