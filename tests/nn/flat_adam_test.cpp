@@ -133,27 +133,24 @@ TEST(ModuleAdam, ZeroGradClearsAndCheckpointsAsFlatAdam) {
   a.zero_grad();
   EXPECT_EQ(p[0].grad().abs().max().item<double>(), 0.0);
   EXPECT_EQ(p[1].grad().abs().max().item<double>(), 0.0);
-  torch::serialize::OutputArchive out;
-  a.save(out);
-  std::ostringstream bytes;
-  out.save_to(bytes);
-  torch::serialize::InputArchive in;
-  std::istringstream read(bytes.str());
-  in.load_from(read);
+  // What an optimiser saves, read back as a checkpoint would be.
+  auto round_trip = [](const auto& optimizer) {
+    torch::serialize::OutputArchive out;
+    optimizer.save(out);
+    std::ostringstream bytes;
+    out.save_to(bytes);
+    auto in = std::make_unique<torch::serialize::InputArchive>();
+    std::istringstream read(bytes.str());
+    in->load_from(read);
+    return in;
+  };
   ModuleAdam b(p, {});
-  b.load(in);
+  b.load(*round_trip(a));
   EXPECT_EQ(b.steps(), 1);
   // Another optimiser's state (torch's Adam, as older checkpoints hold) is refused by name.
-  torch::optim::Adam torch_adam(p, torch::optim::AdamOptions(1e-3));
-  torch::serialize::OutputArchive other;
-  torch_adam.save(other);
-  std::ostringstream other_bytes;
-  other.save_to(other_bytes);
-  torch::serialize::InputArchive other_in;
-  std::istringstream other_read(other_bytes.str());
-  other_in.load_from(other_read);
+  const torch::optim::Adam torch_adam(p, torch::optim::AdamOptions(1e-3));
   try {
-    b.load(other_in);
+    b.load(*round_trip(torch_adam));
     ADD_FAILURE() << "torch::optim::Adam's state was accepted";
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find("torch::optim::Adam"), std::string::npos) << e.what();

@@ -146,6 +146,22 @@ void write_effective(const IcnnWeights& base, const T* head, int64_t k, const Ic
   for (size_t l = 0; l < base.slope.size(); ++l) row<T>(out.slope[l], k)[0] = row<T>(base.slope[l], k)[0];
 }
 
+// E = M diag(1 + s) (gated: diag(relu(1 + s))), M [rows, cols]: with
+// G = dL/dE, writes dL/dM into D and dL/ds into ds.
+template <typename T>
+void scaled_columns_backward(const T* M, const T* G, T* D, int64_t rows, int64_t cols, const T* s, bool gated, T* ds) {
+  for (int64_t j = 0; j < cols; ++j) ds[j] = T(0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) {
+      D[r * cols + j] = G[r * cols + j] * (gated ? std::max(s[j] + T(1), T(0)) : s[j] + T(1));
+      ds[j] += G[r * cols + j] * M[r * cols + j];
+    }
+  if (gated) {
+    for (int64_t j = 0; j < cols; ++j)
+      if (!(s[j] + T(1) > T(0))) ds[j] = T(0);
+  }
+}
+
 // The chain rule of write_effective: dL/d effective (gradient) -> dL/d base
 // (into base_grad) and dL/d head (into d_head). relu's derivative at 0 is 0,
 // as autograd's.
@@ -157,15 +173,8 @@ void effective_backward(const IcnnWeights& base, const T* head, int64_t k, const
   const T* hx = head;
   T* dh = d_head;
   for (size_t l = 0; l < L; ++l, hx += d, dh += d) {
-    const T* A = row<T>(base.A[l], k);
-    const T* G = row<T>(gradient.A[l], k);
-    T* D = row<T>(base_grad.A[l], k);
-    for (int64_t j = 0; j < d; ++j) dh[j] = T(0);
-    for (int64_t r = 0; r < H; ++r)
-      for (int64_t j = 0; j < d; ++j) {
-        D[r * d + j] = G[r * d + j] * (hx[j] + T(1));
-        dh[j] += G[r * d + j] * A[r * d + j];
-      }
+    scaled_columns_backward<T>(row<T>(base.A[l], k), row<T>(gradient.A[l], k), row<T>(base_grad.A[l], k), H, d, hx,
+                               /*gated=*/false, dh);
   }
   for (size_t l = 0; l < L; ++l, dh += H) {
     const T* G = row<T>(gradient.b[l], k);
@@ -174,17 +183,8 @@ void effective_backward(const IcnnWeights& base, const T* head, int64_t k, const
   }
   const T* hz = hx + L * H;
   for (size_t l = 0; l + 1 < L; ++l, hz += H, dh += H) {
-    const T* W = row<T>(base.W[l], k);
-    const T* G = row<T>(gradient.W[l], k);
-    T* D = row<T>(base_grad.W[l], k);
-    for (int64_t j = 0; j < H; ++j) dh[j] = T(0);
-    for (int64_t r = 0; r < H; ++r)
-      for (int64_t j = 0; j < H; ++j) {
-        D[r * H + j] = G[r * H + j] * std::max(hz[j] + T(1), T(0));
-        dh[j] += G[r * H + j] * W[r * H + j];
-      }
-    for (int64_t j = 0; j < H; ++j)
-      if (!(hz[j] + T(1) > T(0))) dh[j] = T(0);
+    scaled_columns_backward<T>(row<T>(base.W[l], k), row<T>(gradient.W[l], k), row<T>(base_grad.W[l], k), H, H, hz,
+                               /*gated=*/true, dh);
   }
   {
     const T* w = row<T>(base.w, k);
