@@ -63,11 +63,12 @@ def main():
     ap.add_argument("--iterations", type=int, default=5000)
     ap.add_argument("--all-weights-iterations", type=int, default=0,
                     help="NWB-II's schedule length (default: --iterations)")
+    ap.add_argument("--all-weights-flags", default="", help="more `wbary fit` flags for the NWB-II run")
     args = ap.parse_args()
     all_iterations = args.all_weights_iterations or args.iterations
     for d in [int(x) for x in args.dims.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
-            all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all", ["--all-weights"])
+            all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all", ["--all-weights"] + args.all_weights_flags.split())
             all_scores = {w: score(args.wbary, f"{tmp}/all", w) for w in weight_vectors()}
             per = {}
             for k, w in enumerate(PER_WEIGHT):
@@ -76,7 +77,7 @@ def main():
                 per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None), r["training_seconds"])
         t_all = all_report["training_seconds"]
         t_one = float(np.median([t for _, t in per.values()]))
-        print(f"\n### d = {d}, NWB-II {all_iterations} iterations, NWB {args.iterations} per run\n")
+        print(f"\n### d = {d}, NWB-II {all_iterations} iterations {args.all_weights_flags}, NWB {args.iterations} per run\n")
         per_iteration = (t_all / all_iterations) / (t_one / args.iterations)
         print(f"NWB-II: one training, {t_all:.0f} s; NWB: {t_one:.0f} s per weight vector (median of 3), "
               f"{sum(t for _, t in per.values()):.0f} s for 3. NWB-II / one NWB run: {t_all / t_one:.2f}x time "
