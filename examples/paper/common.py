@@ -81,10 +81,16 @@ def fit_image_model(args, files, decay_every=None):
     if args.time_limit > 0:
         cmd += ["--time-limit", str(args.time_limit)]
     start = time.time()
+    report = run_resumable_fit(cmd, model_dir)
+    return model_dir, report, time.time() - start
+
+
+def run_resumable_fit(cmd, model_dir):
+    """Runs the `wbary fit ... --out MODEL_DIR` command `cmd` unless MODEL_DIR holds a finished model, with --resume
+    when an interrupted run left its checkpoint there; returns MODEL_DIR/report.json."""
     if not os.path.exists(os.path.join(model_dir, "model.pt")):
         if os.path.exists(os.path.join(model_dir, "checkpoint.pt")):
-            cmd.append("--resume")  # an interrupted run continues
+            cmd = cmd + ["--resume"]  # an interrupted run continues
         subprocess.run(cmd, check=True)
-    seconds = time.time() - start
     with open(os.path.join(model_dir, "report.json")) as f:
-        return model_dir, json.load(f), seconds
+        return json.load(f)

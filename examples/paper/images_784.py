@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from common import FASHION_CLASSES as CLASS_NAMES, add_image_network_arguments, add_wbary_arguments, \
-    fit_image_model, import_wbary, load_fashion, save_figure, write_json
+    fit_image_model, import_wbary, load_fashion, run_resumable_fit, save_figure, write_json
 
 def tile(images, rows, cols):
     """[rows * cols, 784] -> one [rows * 28, cols * 28] picture."""
@@ -173,8 +173,6 @@ def main():
 
 def fit_cwb(args, files):
     """CWB on the same marginals, same width, into OUT/cwb (skipped when finished, resumed when interrupted)."""
-    import json
-    import subprocess
     out = os.path.join(args.out, "cwb")
     iterations = 20 if args.quick else 100000000  # the full run stops at its time limit
     cmd = [args.wbary, "fit", "--method", "cwb", "--width", str(args.width), "--batch-size",
@@ -186,13 +184,8 @@ def fit_cwb(args, files):
         cmd += ["-m", f]
     if not args.quick:
         cmd += ["--time-limit", str(args.cwb_time_limit)]
-    if not os.path.exists(os.path.join(out, "model.pt")):
-        if os.path.exists(os.path.join(out, "checkpoint.pt")):
-            cmd.append("--resume")
-        subprocess.run(cmd, check=True)
-    wbary = import_wbary(args.python_dir)
-    with open(os.path.join(out, "report.json")) as f:
-        return wbary.load_model(out), json.load(f)
+    report = run_resumable_fit(cmd, out)
+    return import_wbary(args.python_dir).load_model(out), report
 
 
 if __name__ == "__main__":
