@@ -10,6 +10,7 @@
 #include <string>
 
 #include "wbary/error.h"
+#include "wbary/nn/icnn_cpu.h"
 #include "wbary/nn/icnn_kernels.h"
 
 namespace wbary::nn {
@@ -206,10 +207,6 @@ void effective_backward(const IcnnWeights& base, const T* head, int64_t k, const
   for (size_t l = 0; l < base.slope.size(); ++l) row<T>(base_grad.slope[l], k)[0] = row<T>(gradient.slope[l], k)[0];
 }
 
-bool closed_form_supported(const at::Tensor& t) {
-  return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
-}
-
 }  // namespace
 
 PicnnConfig resolved(PicnnConfig c, int64_t dim, int64_t context_dim) {
@@ -353,7 +350,7 @@ void PicnnPotential::effective_into(const at::Tensor& c, IcnnPotential& target) 
                           "convex path's");
   }
   torch::NoGradGuard no_grad;
-  if (!closed_form_supported(context_)) {
+  if (!cpu::supported(*base_)) {  // the CPU kernels' dtypes and device
     copy_gradients(effective(c), target.weights());  // a field-by-field copy of values
     return;
   }
@@ -366,7 +363,7 @@ void PicnnPotential::effective_into(const at::Tensor& c, IcnnPotential& target) 
 
 void PicnnPotential::backward_at(const at::Tensor& c, const IcnnWeights& gradient) {
   check_context(c);
-  if (!closed_form_supported(context_)) {
+  if (!cpu::supported(*base_)) {  // the CPU kernels' dtypes and device
     backward_effective(effective(c), gradient);
     return;
   }
