@@ -48,6 +48,26 @@ TEST(FlatAdam, SameUpdatesAsTorchAdamInFloat32) {
   for (int64_t n : {1, 3, 7, 8, 15, 16, 17, 33, 60, 64, 200, 257}) expect_same_as_torch_adam(at::kFloat, n, 1e-5);
 }
 
+TEST(FlatAdam, AStridedGradientTakesTheAtenPathWithTheSameUpdates) {
+  // A non-contiguous gradient (and any non-CPU tensor) goes through the ATen
+  // operations instead of the one-pass loop: same updates as torch's Adam.
+  at::manual_seed(9);
+  const at::Tensor start = at::randn({33}, at::kDouble);
+  at::Tensor flat = start.clone();
+  torch::Tensor reference = start.clone().set_requires_grad(true);
+  FlatAdam mine(flat, {.lr = 2e-3});
+  torch::optim::Adam theirs({reference}, torch::optim::AdamOptions(2e-3));
+  for (int step = 0; step < 10; ++step) {
+    const at::Tensor g = at::randn({33, 2}, at::kDouble).select(1, 1);  // stride 2
+    ASSERT_FALSE(g.is_contiguous());
+    mine.step(g);
+    reference.mutable_grad() = g.clone();
+    theirs.step();
+  }
+  EXPECT_LT((flat - reference.detach()).abs().max().item<double>(), 1e-13);
+  EXPECT_GT((flat - start).abs().max().item<double>(), 1e-3);
+}
+
 TEST(FlatAdam, CheckpointResumesTheSameTrajectory) {
   at::manual_seed(3);
   const at::Tensor start = at::randn({64}, at::kDouble);

@@ -48,6 +48,17 @@ void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o
   });
 }
 
+// The same update with ATen operations, in torch::optim::Adam::step's
+// order: any device. `denom` is a workspace shaped as p.
+void adam_update_aten(at::Tensor p, at::Tensor m, at::Tensor v, const at::Tensor& g, at::Tensor denom,
+                      const FlatAdamOptions& o, double bc1, double bc2) {
+  m.mul_(o.beta1).add_(g, 1 - o.beta1);
+  v.mul_(o.beta2).addcmul_(g, g, 1 - o.beta2);
+  at::sqrt_out(denom, v);
+  denom.div_(std::sqrt(bc2)).add_(o.eps);
+  p.addcdiv_(m, denom, -o.lr / bc1);
+}
+
 }  // namespace
 
 void FlatAdam::step(const at::Tensor& g) {
@@ -63,12 +74,7 @@ void FlatAdam::step(const at::Tensor& g) {
     });
     return;
   }
-  // Same arithmetic, in the same order, as torch::optim::Adam::step.
-  exp_avg_.mul_(options_.beta1).add_(g, 1 - options_.beta1);
-  exp_avg_sq_.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
-  at::sqrt_out(denom_, exp_avg_sq_);
-  denom_.div_(std::sqrt(bc2)).add_(options_.eps);
-  params_.addcdiv_(exp_avg_, denom_, -options_.lr / bc1);
+  adam_update_aten(params_, exp_avg_, exp_avg_sq_, g, denom_, options_, bc1, bc2);
 }
 
 void FlatAdam::save(torch::serialize::OutputArchive& archive) const {
@@ -140,12 +146,8 @@ void ModuleAdam::step() {
       });
       continue;
     }
-    // torch::optim::Adam's arithmetic on this parameter's slices of the moments.
-    at::Tensor m = exp_avg_.narrow(0, offsets_[k], n).view_as(p), v = exp_avg_sq_.narrow(0, offsets_[k], n).view_as(p);
-    m.mul_(options_.beta1).add_(g, 1 - options_.beta1);
-    v.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
-    const at::Tensor denom = (v.sqrt() / std::sqrt(bc2)).add_(options_.eps);
-    p.addcdiv_(m, denom, -options_.lr / bc1);
+    adam_update_aten(p, exp_avg_.narrow(0, offsets_[k], n).view_as(p), exp_avg_sq_.narrow(0, offsets_[k], n).view_as(p),
+                     g, at::empty_like(p), options_, bc1, bc2);
   }
 }
 
