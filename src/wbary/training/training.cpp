@@ -84,11 +84,22 @@ TrainingSummary run_training_loop(const std::function<StepInfo()>& step, const i
   return summary;
 }
 
+namespace {
+
+// Seconds this process has trained (a resumed run's elapsed_seconds counts
+// the earlier runs too): it began one step before the first report seen,
+// whose time `start` keeps (negative until then).
+double seconds_in_this_process(const StepInfo& info, double& start) {
+  if (start < 0) start = info.elapsed_seconds - 1.0 / std::max(info.steps_per_second, 1e-9);
+  return info.elapsed_seconds - start;
+}
+
+}  // namespace
+
 bool ProgressPrinter::on_step(const StepInfo& info) {
-  // This process's training began one step before its first report (TimeLimit's count).
-  if (start_elapsed_ < 0) start_elapsed_ = info.elapsed_seconds - 1.0 / std::max(info.steps_per_second, 1e-9);
+  const double trained = seconds_in_this_process(info, start_elapsed_);  // on every step, as TimeLimit
   if (every_ <= 0 || (info.step % every_ != 0 && info.step != info.total_steps)) return false;
-  const double limit_left = std::max(0.0, time_limit_ - (info.elapsed_seconds - start_elapsed_));
+  const double limit_left = std::max(0.0, time_limit_ - trained);
   const bool limited = time_limit_ > 0 && limit_left < info.seconds_left;
   const double left = limited ? limit_left : info.seconds_left;
   std::ostringstream line;
@@ -106,8 +117,7 @@ TimeLimit::TimeLimit(double seconds) : seconds_(seconds) {
 }
 
 bool TimeLimit::on_step(const StepInfo& info) {
-  if (start_elapsed_ < 0) start_elapsed_ = info.elapsed_seconds - 1.0 / std::max(info.steps_per_second, 1e-9);
-  return info.elapsed_seconds - start_elapsed_ >= seconds_;
+  return seconds_in_this_process(info, start_elapsed_) >= seconds_;
 }
 
 CancelOnSignal::CancelOnSignal() {
