@@ -2,18 +2,19 @@
 //
 // A generator conditioned on a context c (NWB-II's weight vector):
 //
-//   h(z, c) = (1 + S c) o G([z, c]) + T c
+//   h(z, c) = (1 + S c) o G([z, c]; FiLM_l(c)) + T c
 //
 // G is NWB's generator (nn/generator.h) on the latent and the context
 // together (the authors' Different_Weights_NormalNet); S, T are linear and
 // start at zero. Why the affine output: NWB-II trains with one c per batch,
 // and G's BatchNorm normalises each batch, so G alone loses most of how c
 // moves and scales its output (the barycenter's mean is linear in the
-// weights, sum_i w_i m_i); the output map gives both back directly.
+// weights, sum_i w_i m_i); the output map gives both back directly. For the
+// same reason each BatchNorm's output is scaled and shifted feature-wise by
+// (1 + A_l c, B_l c) (FiLM, Perez et al. 2018; A_l, B_l start at zero): a
+// batch's c then moves every hidden layer, not only the input layer whose
+// c-dependent part the next BatchNorm subtracts again.
 //
-// Example:
-//   nn::ConditionalGenerator h(/*latent=*/2, /*context=*/3, /*dim=*/2, nn::GeneratorConfig{}, gen);
-//   at::Tensor y = h->forward(z, w.expand({z.size(0), 3}));
 #pragma once
 
 #include <torch/nn/module.h>
@@ -37,6 +38,7 @@ class ConditionalGeneratorImpl : public torch::nn::Module {
  private:
   Generator body_{nullptr};
   at::Tensor scale_, shift_;  ///< S, T: [dim, context]
+  std::vector<at::Tensor> film_scale_, film_shift_;  ///< A_l, B_l: [width, context], one per BatchNorm
   int64_t latent_dim_;
 };
 TORCH_MODULE(ConditionalGenerator);

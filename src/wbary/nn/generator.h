@@ -47,6 +47,16 @@ class GeneratorImpl : public torch::nn::Module {
 
   /// [n, latent] -> [n, dim].
   at::Tensor forward(at::Tensor z);
+  /// The same with each BatchNorm's output scaled and shifted, feature-wise,
+  /// by modulation[k] = {scale, shift} ([n or 1, width] each) before its
+  /// activation: FiLM (Perez et al. 2018), how a context that is constant
+  /// over a batch reaches features that BatchNorm re-centres
+  /// (nn/conditional_generator.h). One pair per BatchNorm (normalisations()).
+  at::Tensor forward(at::Tensor z, const std::vector<std::pair<at::Tensor, at::Tensor>>& modulation);
+  /// Number of BatchNorm layers (0 without BatchNorm).
+  int64_t normalisations() const { return static_cast<int64_t>(norms_->size()); }
+  /// Neurons per hidden layer.
+  int64_t width() const { return config_.width; }
 
   /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return latent_dim_; }
