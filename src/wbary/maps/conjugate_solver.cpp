@@ -17,6 +17,16 @@ at::Tensor objective(const MapPotential& f, const at::Tensor& x, const at::Tenso
   return f.value(x) - (x * y).sum(1);
 }
 
+// J(x) and its gradient grad f(x) - y together (one pass for the MLP).
+void objective_and_gradient(const MapPotential& f, const at::Tensor& x, const at::Tensor& y, at::Tensor& J,
+                            at::Tensor& g) {
+  at::Tensor v, gf;
+  f.value_and_gradient(x, v, gf);
+  torch::NoGradGuard no_grad;
+  J = v - (x * y).sum(1);
+  g = gf - y;
+}
+
 at::Tensor inf_norm(const at::Tensor& g) { return g.abs().amax(1); }
 
 void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, const ConjugateSolverConfig& c) {
@@ -35,8 +45,8 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
                               const ConjugateSolverConfig& c) {
   const int64_t B = y.size(0), d = y.size(1), m = c.history, K = c.line_search_steps;
   const auto opt = y.options();
-  at::Tensor J = objective(f, x, y);
-  at::Tensor g = f.gradient(x) - y;
+  at::Tensor J, g;
+  objective_and_gradient(f, x, y, J, g);
   at::Tensor S = at::zeros({m, B, d}, opt), Yh = at::zeros({m, B, d}, opt), rho = at::zeros({m, B}, opt);
   at::Tensor stalled = at::zeros({B}, opt.dtype(at::kBool));
   // Step sizes 1.5^-k, largest first (Amos's parallel line search).
@@ -86,7 +96,12 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     // that of Amos's all-at-once search (the first step that passes), but
     // a CPU pays for trial points, and the unit step usually passes.
     at::Tensor Jt = at::full({K, A}, std::numeric_limits<double>::infinity(), opt);
-    Jt[0] = objective(f, xa + p, ya);
+    // The unit step's gradient comes with its value: the rows that take the
+    // step (most) need no second pass for it.
+    const at::Tensor x_unit = xa + p;
+    at::Tensor J_unit, g_unit;
+    objective_and_gradient(f, x_unit, ya, J_unit, g_unit);
+    Jt[0] = J_unit;
     const at::Tensor retry = (Jt[0] > Ja + c.armijo * slope).nonzero().squeeze(1);
     const int64_t R = retry.size(0);
     if (R > 0 && K > 1) {
@@ -115,8 +130,7 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     at::Tensor J_new = at::where(step > 0, J_pick, Ja);
     at::Tensor moved = step > 0;
     if (flat.any().item<bool>()) {
-      const at::Tensor g1 = f.gradient(xa + p) - ya;
-      const at::Tensor curvature = ((g1 - ga) * p).sum(1);
+      const at::Tensor curvature = ((g_unit - ga) * p).sum(1);
       const at::Tensor secant = at::where(curvature > 0, -slope / curvature.clamp_min(1e-300), at::ones_like(slope));
       const at::Tensor x2 = xa + secant.unsqueeze(1) * p;
       const at::Tensor shrinks = (f.gradient(x2) - ya).norm(2, {1}) < ga.norm(2, {1});
@@ -126,7 +140,13 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
       moved = moved.logical_or(take);
     }
     const at::Tensor x_new = xa + step.unsqueeze(1) * p;
-    const at::Tensor g_new = f.gradient(x_new) - ya;
+    // x_new is x_unit (step 1) or xa (step 0) to the bit there, whose
+    // gradients are known; only the other rows need a pass.
+    at::Tensor g_new = at::where((step == 1).unsqueeze(1), g_unit, ga);
+    const at::Tensor fresh = step.ne(1).logical_and(step.ne(0)).nonzero().squeeze(1);
+    if (fresh.size(0) > 0) {
+      g_new.index_copy_(0, fresh, f.gradient(x_new.index_select(0, fresh)) - ya.index_select(0, fresh));
+    }
     const at::Tensor moved_ok = moved;
     const at::Tensor s = x_new - xa, yv = g_new - ga;
     const at::Tensor sy = (s * yv).sum(1);
@@ -158,8 +178,8 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
 ConjugateSolution solve_adam(const MapPotential& f, const at::Tensor& y, at::Tensor x, const ConjugateSolverConfig& c) {
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   at::Tensor m1 = at::zeros_like(x), m2 = at::zeros_like(x);
-  at::Tensor best_x = x.clone(), best_J = objective(f, x, y);
-  at::Tensor g = f.gradient(x) - y;
+  at::Tensor best_x = x.clone(), best_J, g;
+  objective_and_gradient(f, x, y, best_J, g);
   at::Tensor best_g = g.clone();
   ConjugateSolution out;
   const int64_t T = c.max_iterations;
@@ -173,8 +193,8 @@ ConjugateSolution solve_adam(const MapPotential& f, const at::Tensor& y, at::Ten
     const double bc1 = 1 - std::pow(beta1, it + 1), bc2 = 1 - std::pow(beta2, it + 1);
     const at::Tensor update = (m1 / bc1) / ((m2 / bc2).sqrt() + eps);
     x = at::where(running, x - lr * update, x);
-    const at::Tensor J = objective(f, x, y);
-    g = f.gradient(x) - y;
+    at::Tensor J;
+    objective_and_gradient(f, x, y, J, g);
     const at::Tensor better = J < best_J;
     best_J = at::where(better, J, best_J);
     best_x = at::where(better.unsqueeze(1), x, best_x);
@@ -215,9 +235,10 @@ ConjugateSolution solve_conjugate(const MapPotential& f, const at::Tensor& y, co
     case ConjugateSolverKind::kNone: break;
   }
   ConjugateSolution out;
+  at::Tensor g;
   out.x = x;
-  out.objective = objective(f, x, yd);
-  out.converged = inf_norm(f.gradient(x) - yd) <= config.gradient_tolerance;
+  objective_and_gradient(f, x, yd, out.objective, g);
+  out.converged = inf_norm(g) <= config.gradient_tolerance;
   return out;
 }
 

@@ -73,6 +73,14 @@ at::Tensor MapPotential::gradient(const at::Tensor& x, bool create_graph) const 
   return create_graph ? g : g.detach();
 }
 
+void MapPotential::value_and_gradient(const at::Tensor& x, at::Tensor& v, at::Tensor& g) const {
+  {
+    torch::NoGradGuard no_grad;
+    v = value(x);
+  }
+  g = gradient(x);
+}
+
 IcnnMapPotential::IcnnMapPotential(int64_t dim, nn::IcnnConfig config, at::Generator& gen, at::ScalarType dtype)
     : MapPotential(dim) {
   config.width = nn::resolved_icnn_width(config, dim);
@@ -97,8 +105,9 @@ at::Tensor IcnnMapPotential::gradient(const at::Tensor& x, bool create_graph) co
   return icnn_->gradient(x.unsqueeze(0)).squeeze(0) + log_alpha_.exp() * x;
 }
 
-MlpPotential::MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype)
-    : MapPotential(dim) {
+MlpPotential::MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype,
+                           bool closed_form)
+    : MapPotential(dim), closed_form_(closed_form) {
   build_mlp(*this, weight_, bias_, dim, hidden, 1, gen, dtype);
   log_alpha_ = register_parameter("log_alpha", at::zeros({}, at::TensorOptions().dtype(dtype)));
 }
@@ -107,11 +116,43 @@ at::Tensor MlpPotential::value(const at::Tensor& x) const {
   return run_mlp(weight_, bias_, x, /*act_on_output=*/true).squeeze(1) + 0.5 * log_alpha_.exp() * (x * x).sum(1);
 }
 
+at::Tensor MlpPotential::gradient(const at::Tensor& x, bool create_graph) const {
+  if (create_graph || !closed_form_) return MapPotential::gradient(x, create_graph);
+  at::Tensor v, g;
+  value_and_gradient(x, v, g);
+  return g;
+}
+
+void MlpPotential::value_and_gradient(const at::Tensor& x, at::Tensor& v, at::Tensor& g) const {
+  if (!closed_form_) return MapPotential::value_and_gradient(x, v, g);
+  torch::NoGradGuard no_grad;
+  // Forward as value() does (so v is value(x) to the bit), keeping each
+  // layer's output z_l = elu(a_l).
+  const size_t L = weight_.size();
+  std::vector<at::Tensor> z(L);
+  at::Tensor h = x;
+  for (size_t l = 0; l < L; ++l) {
+    z[l] = at::elu(at::addmm(bias_[l], h, weight_[l].t()));
+    h = z[l];
+  }
+  const at::Tensor half_alpha = 0.5 * log_alpha_.exp();
+  v = z[L - 1].squeeze(1) + half_alpha * (x * x).sum(1);
+  // Backward: d/da_l = d/dz_l * elu'(a_l), elu' from the output
+  // (is_result), then d/dz_{l-1} = d/da_l W_l. The output layer has width 1,
+  // so its cotangent is a column of ones.
+  at::Tensor cot = at::ones_like(z[L - 1]);
+  for (size_t l = L; l-- > 0;) {
+    const at::Tensor da = at::elu_backward(cot, 1.0, 1.0, 1.0, /*is_result=*/true, z[l]);
+    cot = at::mm(da, weight_[l]);
+  }
+  g = cot + 2 * half_alpha * x;
+}
+
 std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, std::vector<int64_t> hidden,
-                                             at::Generator& gen, at::ScalarType dtype) {
+                                             at::Generator& gen, at::ScalarType dtype, bool closed_form) {
   if (dim <= 0) throw InvalidArgument("potential: dimension must be positive, got " + std::to_string(dim));
   if (hidden.empty()) hidden = default_hidden_widths(dim);
-  if (kind == PotentialKind::kMlp) return std::make_shared<MlpPotential>(dim, hidden, gen, dtype);
+  if (kind == PotentialKind::kMlp) return std::make_shared<MlpPotential>(dim, hidden, gen, dtype, closed_form);
   nn::IcnnConfig config;
   config.width = hidden[0];
   config.hidden_layers = static_cast<int64_t>(hidden.size());

@@ -55,6 +55,11 @@ class MapPotential : public torch::nn::Module {
   /// The default goes through autograd; subclasses may give a closed form.
   virtual at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const;
 
+  /// f(x) [B] and grad f(x) [B, d] together, no graph: what the conjugate
+  /// solver needs at each point it visits. The default calls value() and
+  /// gradient(); the MLP computes both in one pass.
+  virtual void value_and_gradient(const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) const;
+
   /// Restores constraints after an optimiser step (ICNN: W >= 0).
   virtual void project() {}
   /// Whether f is convex by construction (then grad f is an OT map exactly).
@@ -85,20 +90,28 @@ class IcnnMapPotential : public MapPotential {
 /// act = ELU.
 class MlpPotential : public MapPotential {
  public:
-  /// An MLP potential with these hidden widths.
-  MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
+  /// An MLP potential with these hidden widths. closed_form: gradient()
+  /// and value_and_gradient() run the chain rule written out (one forward
+  /// pass, ELU's derivative from its output: exp(a) = elu(a) + 1 for a <= 0)
+  /// instead of autograd, which the reference (false) goes through.
+  MlpPotential(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype,
+               bool closed_form = true);
   at::Tensor value(const at::Tensor& x) const override;
+  at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const override;
+  void value_and_gradient(const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) const override;
   bool convex() const override { return false; }
 
  private:
   std::vector<at::Tensor> weight_, bias_;  ///< layer l: [out, in], [out]
   at::Tensor log_alpha_;
+  bool closed_form_;
 };
 
 /// Builds a potential of the given kind; `hidden` empty = default widths.
 /// The ICNN uses hidden[0] as its width and hidden.size() as its depth.
+/// closed_form: the MLP's derivatives written out (false: autograd, the reference).
 std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, std::vector<int64_t> hidden,
-                                             at::Generator& gen, at::ScalarType dtype);
+                                             at::Generator& gen, at::ScalarType dtype, bool closed_form = true);
 
 /// An MLP x -> x + MLP(x) with ELU and a zero output layer (Amos's InitNN):
 /// the amortisation model predicting the conjugate's argmin x_hat(y).

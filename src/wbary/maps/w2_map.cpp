@@ -165,9 +165,11 @@ void W2Map::load_checkpoint(const std::string& path) {
     throw InvalidArgument(path + ": checkpoint is for a map in dimension " + std::to_string(meta.value("dim", -1)) +
                           ", this run has dimension " + std::to_string(model_.dim()));
   }
-  // A resumed run may change its length and its time budget.
-  if (io::config_without(to_json(model_.config()), io::kScheduleFields) !=
-      io::config_without(meta.at("config"), io::kScheduleFields)) {
+  // A resumed run may change its length, its time budget and the engine
+  // (the same maths; older checkpoints have no "engine").
+  std::vector<std::string> free_fields = io::kScheduleFields;
+  free_fields.push_back("engine");
+  if (io::config_without(to_json(model_.config()), free_fields) != io::config_without(meta.at("config"), free_fields)) {
     throw InvalidArgument(path + ": checkpoint was written with another config; resume with the same flags");
   }
   try {

@@ -95,6 +95,8 @@ config::FieldList fields(W2MapConfig& c) {
       .add("beta2", c.beta2, "AdamW beta_2")
       .add("weight_decay", c.weight_decay, "AdamW weight decay")
       .add("cycle_weight", c.cycle_weight, "cycle loss weight; 0 = d")
+      .choice("engine", c.engine, {{"fused", nn::Engine::kFused}, {"autograd", nn::Engine::kAutograd}},
+              "fused (the MLP's derivatives written out) | autograd (reference)")
       .add("seed", c.seed, "seeds networks and batches")
       .add("dtype", c.dtype, "float32 | float64")
       .add("device", c.device, "cpu | cuda | cuda:N")

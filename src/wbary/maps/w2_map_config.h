@@ -13,6 +13,7 @@
 
 #include "wbary/config/fields.h"
 #include "wbary/maps/conjugate_solver.h"
+#include "wbary/nn/icnn_kernels.h"
 #include "wbary/maps/potential.h"
 
 namespace wbary::maps {
@@ -60,6 +61,10 @@ struct W2MapConfig {
   double weight_decay = 1e-4;  ///< AdamW's decoupled weight decay
   /// Weight of the cycle amortisation loss; 0 = the dimension d (Amos's HD setting).
   double cycle_weight = 0;
+  /// fused: the MLP potential's value and gradient in one pass with the chain
+  /// rule written out (maps/potential.h); autograd: through autograd (the
+  /// reference). The same iterates up to round-off (tests/maps/w2_map_test).
+  nn::Engine engine = nn::Engine::kFused;
   uint64_t seed = 0;  ///< Seed of every random draw (initialisation, batches, latents): the same seed gives the same run.
   /// Floating-point type of the networks and the arithmetic (float32 or float64).
   std::string dtype = "float32";  // float32 | float64

@@ -29,7 +29,7 @@ W2MapModel::W2MapModel(int64_t dim, std::string source_spec, std::string target_
   config_.validate();
   if (config_.hidden.empty()) config_.hidden = default_hidden_widths(dim);
   at::Generator gen = data::make_generator(data::derive_seed(config_.seed, 0x3a9, 0));
-  f = make_potential(config_.potential, dim, config_.hidden, gen, dtype());
+  f = make_potential(config_.potential, dim, config_.hidden, gen, dtype(), config_.engine == nn::Engine::kFused);
   amortizer = std::make_shared<ResidualMlp>(dim, config_.hidden, gen, dtype());
   f->to(device());
   amortizer->to(device());
