@@ -76,7 +76,7 @@ TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) {
 
 TEST(ConditionalGenerator, FilmStartsNeutralAndLetsAConstantContextMoveHiddenFeatures) {
   at::Generator gen = data::make_generator(9);
-  ConditionalGenerator h(2, 3, 2, small_config(), gen);
+  ConditionalGenerator h(2, 3, 2, small_config(), /*film=*/true, gen);
   h->to(at::kDouble);
   h->train();
   auto p = parameters_of(*h);
@@ -91,6 +91,9 @@ TEST(ConditionalGenerator, FilmStartsNeutralAndLetsAConstantContextMoveHiddenFea
       EXPECT_EQ(p[name].abs().max().item<double>(), 0.0) << name;
     }
   }
+  // Without film the generator has none.
+  at::Generator gen2 = data::make_generator(9);
+  EXPECT_EQ(parameters_of(*ConditionalGenerator(2, 3, 2, small_config(), /*film=*/false, gen2)).count("film_scale_0"), 0u);
   // The FiLM terms get gradient from a loss on the output, so they learn.
   h->zero_grad();
   before.pow(2).sum().backward();

@@ -36,14 +36,20 @@ struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   /// BatchNorm in h when d >= this (resolved() sets generator.batch_norm).
   /// w is constant over a training batch, so BatchNorm normalises with that
   /// w's statistics, and sample() does the same (its running statistics mix
-  /// every w of training); each BatchNorm's output is then scaled and shifted
-  /// by learned functions of w (FiLM, nn/conditional_generator.h), which gives
-  /// back the w-dependence the normalisation removes. Three 2-D Gaussians,
-  /// 5000 iterations, BW2-UVP of h over 20 weight vectors (BENCHMARKS.md):
-  /// worst 1.10 % without BatchNorm, 0.73 % with it (a weak region near
-  /// w = (0.3, 0.65, 0.05)), 0.18 % with BatchNorm and FiLM; at d = 8 BatchNorm
-  /// is 50x better than none (0.04 % against 2.2 %, 2500 iterations).
-  int64_t batch_norm_from_dim = 1;
+  /// every w of training). Measured on three Gaussians, 2500 iterations,
+  /// BW2-UVP of h at the centre: d = 8, 0.04 % with BatchNorm, 2.2 % without;
+  /// d = 2, 0.93 % with, 0.14 % without (BENCHMARKS.md). On 2-D shapes
+  /// BatchNorm folds h's samples (the README's triangle: median UVP 4.5 %
+  /// with it and FiLM, 1.8 % without), hence off below d = 4.
+  int64_t batch_norm_from_dim = 4;
+  /// Each of h's BatchNorms followed by a feature-wise scale and shift that
+  /// are linear in w (FiLM, nn/conditional_generator.h): BatchNorm subtracts
+  /// the shift a batch's constant w gives its inputs, FiLM gives it back.
+  /// With BatchNorm at d = 2 on three Gaussians it removes a weak region
+  /// (worst BW2-UVP over 20 weight vectors 0.73 % -> 0.18 %); at d = 8 it
+  /// changes little (worst 0.116 % -> 0.113 %, the reference weights
+  /// slightly worse), so off by default (BENCHMARKS.md).
+  bool generator_film = false;
   int64_t latent_dim = 0;  ///< dimension of Z ~ N(0, I); 0 = d
 
   /// --- the weight vectors (supplementary §B)

@@ -73,7 +73,7 @@ AllWeightsBarycenterModel::AllWeightsBarycenterModel(int64_t dim, int64_t count,
   const at::Device dev(config_.device);
   f = std::make_shared<nn::PicnnPotential>(count, dim, count, config_.potential, gen_f, dtype, dev);
   g = std::make_shared<nn::PicnnPotential>(count, dim, count, config_.potential, gen_g, dtype, dev);
-  h = nn::ConditionalGenerator(config_.latent_dim, count, dim, config_.generator, gen_h);
+  h = nn::ConditionalGenerator(config_.latent_dim, count, dim, config_.generator, config_.generator_film, gen_h);
   h->to(dtype);
   h->to(dev);
 }

@@ -29,9 +29,7 @@ namespace wbary::barycenter {
 /// The trained NWB-II model: sample, push and pull at any weight vector on the simplex.
 class AllWeightsBarycenterModel : public BarycenterModel {
  public:
-  /// Version of the model.json / model.pt layout this class writes and reads
-  /// (2: h's BatchNorm layers carry FiLM terms in w; version-1 models must be retrained).
-  static constexpr int kFormatVersion = 2;
+  static constexpr int kFormatVersion = 1;  ///< Version of the model.json / model.pt layout this class writes and reads.
   /// Latents per sample() call at least, for BatchNorm's batch statistics.
   static constexpr int64_t kStatisticsBatch = 2048;
 

@@ -49,6 +49,36 @@ at::Tensor run_mlp(const std::vector<at::Tensor>& weight, const std::vector<at::
   return z;
 }
 
+// run_mlp keeping every layer's output (after its activation, if any).
+std::vector<at::Tensor> mlp_outputs(const std::vector<at::Tensor>& weight, const std::vector<at::Tensor>& bias,
+                                    const at::Tensor& x, bool act_on_output) {
+  std::vector<at::Tensor> z(weight.size());
+  at::Tensor h = x;
+  for (size_t l = 0; l < weight.size(); ++l) {
+    h = at::addmm(bias[l], h, weight[l].t());
+    if (l + 1 < weight.size() || act_on_output) h = at::elu(h);
+    z[l] = h;
+  }
+  return z;
+}
+
+// The chain rule of run_mlp from the cotangent `cot` of its output: writes
+// dW_l = delta_l^T z_{l-1} and db_l = sum of delta_l's rows into the
+// parameters' .grad, delta_l = cot_l * elu'(a_l) with ELU's derivative from
+// its output (exp(a) = elu(a) + 1 for a <= 0).
+void mlp_parameter_backward(std::vector<at::Tensor>& weight, std::vector<at::Tensor>& bias,
+                            const at::Tensor& x, const std::vector<at::Tensor>& z, at::Tensor cot,
+                            bool act_on_output) {
+  for (size_t l = weight.size(); l-- > 0;) {
+    const bool activated = l + 1 < weight.size() || act_on_output;
+    const at::Tensor delta = activated ? at::elu_backward(cot, 1.0, 1.0, 1.0, /*is_result=*/true, z[l]) : cot;
+    const at::Tensor& input = l == 0 ? x : z[l - 1];
+    weight[l].mutable_grad() = at::mm(delta.t(), input);
+    bias[l].mutable_grad() = delta.sum(0);
+    if (l > 0) cot = at::mm(delta, weight[l]);
+  }
+}
+
 }  // namespace
 
 PotentialKind parse_potential_kind(const std::string& name) {
@@ -146,6 +176,33 @@ void MlpPotential::value_and_gradient(const at::Tensor& x, at::Tensor& v, at::Te
     cot = at::mm(da, weight_[l]);
   }
   g = cot + 2 * half_alpha * x;
+}
+
+at::Tensor MlpPotential::mean_difference_backward(const at::Tensor& x, const at::Tensor& x_prime) {
+  torch::NoGradGuard no_grad;
+  const int64_t B = x.size(0), B2 = x_prime.size(0);
+  const at::Tensor both = at::cat({x, x_prime}, 0);
+  const std::vector<at::Tensor> z = mlp_outputs(weight_, bias_, both, /*act_on_output=*/true);
+  // Each row's weight in the difference of means: +1/B, then -1/B'.
+  const at::Tensor row_weight = at::cat({at::full({B, 1}, 1.0 / B, both.options()),
+                                         at::full({B2, 1}, -1.0 / B2, both.options())}, 0);
+  const at::Tensor sq = (both * both).sum(1, /*keepdim=*/true);
+  const at::Tensor alpha = log_alpha_.exp();
+  // f = elu(.) + (1/2) alpha |x|^2; d/dlog_alpha of the quadratic term is itself.
+  const at::Tensor quadratic = 0.5 * alpha * (row_weight * sq).sum();
+  log_alpha_.mutable_grad() = quadratic.clone();
+  mlp_parameter_backward(weight_, bias_, both, z, row_weight, /*act_on_output=*/true);
+  return (row_weight * z.back()).sum() + quadratic;
+}
+
+at::Tensor ResidualMlp::regression_backward(const at::Tensor& y, const at::Tensor& target) {
+  torch::NoGradGuard no_grad;
+  const std::vector<at::Tensor> z = mlp_outputs(weight_, bias_, y, /*act_on_output=*/false);
+  const at::Tensor residual = y + z.back() - target;
+  const at::Tensor loss = residual.pow(2).mean();
+  mlp_parameter_backward(weight_, bias_, y, z, residual * (2.0 / static_cast<double>(residual.numel())),
+                         /*act_on_output=*/false);
+  return loss;
 }
 
 std::shared_ptr<MapPotential> make_potential(PotentialKind kind, int64_t dim, std::vector<int64_t> hidden,

@@ -100,6 +100,14 @@ class MlpPotential : public MapPotential {
   at::Tensor gradient(const at::Tensor& x, bool create_graph = false) const override;
   void value_and_gradient(const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) const override;
   bool convex() const override { return false; }
+  /// Whether the derivatives are written out (the constructor's closed_form).
+  bool closed_form() const { return closed_form_; }
+
+  /// E f(x) - E f(x') over the rows of x [B, d] and x' [B', d], and its
+  /// gradient in every parameter written into their .grad (replacing it):
+  /// the f-part of the W2 dual loss (Amos eq. 5), in one forward and one
+  /// backward pass over [x; x'] with the chain rule written out.
+  at::Tensor mean_difference_backward(const at::Tensor& x, const at::Tensor& x_prime);
 
  private:
   std::vector<at::Tensor> weight_, bias_;  ///< layer l: [out, in], [out]
@@ -121,6 +129,10 @@ class ResidualMlp : public torch::nn::Module {
   ResidualMlp(int64_t dim, const std::vector<int64_t>& hidden, at::Generator& gen, at::ScalarType dtype);
   /// The amortized prediction for y [n, d].
   at::Tensor forward(const at::Tensor& y) const;
+  /// E|H(y) - target|^2 (mean over all entries, the regression amortization
+  /// loss) and its gradient in every parameter written into their .grad
+  /// (replacing it), with the chain rule written out; no autograd graph.
+  at::Tensor regression_backward(const at::Tensor& y, const at::Tensor& target);
 
  private:
   std::vector<at::Tensor> weight_, bias_;

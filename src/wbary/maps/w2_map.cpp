@@ -88,16 +88,30 @@ training::StepInfo W2Map::step() {
 
   // f-step: the dual loss; by the envelope theorem only f's explicit
   // dependence is differentiated (Amos eq. 5).
-  zero_gradients(params_f_);
-  const at::Tensor f_x = f.value(x).mean();
-  const at::Tensor f_xhat = f.value(x_hat).mean();
-  const at::Tensor dual = f_x - f_xhat + (x_hat * y).sum(1).mean();
-  dual.backward();
+  // The fused engine writes the MLP's chain rule out (maps/potential.h);
+  // other potentials and amortization losses go through autograd.
+  auto* mlp = dynamic_cast<MlpPotential*>(&f);
+  const bool fused = c.engine == nn::Engine::kFused && mlp != nullptr && mlp->closed_form();
+  at::Tensor dual;
+  if (fused) {
+    dual = mlp->mean_difference_backward(x, x_hat) + (x_hat * y).sum(1).mean();
+  } else {
+    zero_gradients(params_f_);
+    const at::Tensor f_x = f.value(x).mean();
+    const at::Tensor f_xhat = f.value(x_hat).mean();
+    dual = f_x - f_xhat + (x_hat * y).sum(1).mean();
+    dual.backward();
+  }
   opt_f_->step();
   f.project();
 
   // H-step on the updated f.
   at::Tensor amort;
+  if (fused && c.amortization == AmortizationLoss::kRegression) {
+    amort = H.regression_backward(y, x_hat);
+    opt_h_->step();
+    return finish_step(x, y, dual, amort, sol);
+  }
   const at::Tensor hy = H.forward(y);
   switch (c.amortization) {
     case AmortizationLoss::kRegression:
@@ -119,7 +133,12 @@ training::StepInfo W2Map::step() {
     if (grads[i].defined()) params_h_[i].mutable_grad() = grads[i];
   }
   opt_h_->step();
+  return finish_step(x, y, dual, amort, sol);
+}
 
+training::StepInfo W2Map::finish_step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& dual,
+                                      const at::Tensor& amort, const ConjugateSolution& sol) {
+  const auto& c = model_.config();
   ++step_;
   training::StepInfo info;
   info.step = step_;

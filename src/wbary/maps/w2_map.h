@@ -74,6 +74,9 @@ class W2Map {
 
  private:
   void set_learning_rate();
+  /// Counts the step and reports its losses (step()'s common tail).
+  training::StepInfo finish_step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& dual,
+                                 const at::Tensor& amort, const ConjugateSolution& sol);
 
   W2MapProblem problem_;
   W2MapModel model_;

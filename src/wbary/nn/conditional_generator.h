@@ -10,11 +10,14 @@
 // and G's BatchNorm normalises each batch, so G alone loses most of how c
 // moves and scales its output (the barycenter's mean is linear in the
 // weights, sum_i w_i m_i); the output map gives both back directly. For the
-// same reason each BatchNorm's output is scaled and shifted feature-wise by
-// (1 + A_l c, B_l c) (FiLM, Perez et al. 2018; A_l, B_l start at zero): a
-// batch's c then moves every hidden layer, not only the input layer whose
-// c-dependent part the next BatchNorm subtracts again.
+// same reason each BatchNorm's output can be scaled and shifted feature-wise
+// by (1 + A_l c, B_l c) (FiLM, Perez et al. 2018; A_l, B_l start at zero;
+// optional): a batch's c then moves every hidden layer, not only the input
+// layer whose c-dependent part the next BatchNorm subtracts again.
 //
+// Example:
+//   nn::ConditionalGenerator h(/*latent=*/2, /*context=*/3, /*dim=*/2, nn::GeneratorConfig{}, /*film=*/false, gen);
+//   at::Tensor y = h->forward(z, w.expand({z.size(0), 3}));
 #pragma once
 
 #include <torch/nn/module.h>
@@ -28,7 +31,8 @@ namespace wbary::nn {
 class ConditionalGeneratorImpl : public torch::nn::Module {
  public:
   /// A generator from latent_dim + context_dim (the weights) inputs to dim outputs.
-  ConditionalGeneratorImpl(int64_t latent_dim, int64_t context_dim, int64_t dim, GeneratorConfig config,
+  /// film: each BatchNorm's output scaled and shifted by (1 + A_l c, B_l c).
+  ConditionalGeneratorImpl(int64_t latent_dim, int64_t context_dim, int64_t dim, GeneratorConfig config, bool film,
                            at::Generator& gen);
   /// z [n, latent], c [n, context] -> [n, dim].
   at::Tensor forward(const at::Tensor& z, const at::Tensor& c);
