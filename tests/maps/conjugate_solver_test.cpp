@@ -2,6 +2,7 @@
 // (closed form) and log-sum-exp + |x|^2/2 (Newton's method in float64 as the
 // independent reference).
 #include "wbary/maps/conjugate_solver.h"
+#include "wbary/maps/lbfgs_two_loop.h"
 
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
@@ -128,6 +129,32 @@ TEST(ConjugateSolver, RejectsMismatchedShapesAndBadSettings) {
   c.history = 0;
   EXPECT_THROW(solve_conjugate(f, y, y, c), InvalidArgument);
   EXPECT_THROW(parse_conjugate_solver("bfgs"), InvalidArgument);
+}
+
+TEST(LbfgsTwoLoop, RowLoopEqualsTheTensorForm) {
+  // Random pairs with some slots rejected (rho = 0), a subset of active rows
+  // in shuffled order, before the history fills (iteration 3 < m) and after
+  // it wraps (iteration 13 > m = 5); float64 to round-off, float32 to 1e-5.
+  for (const auto dtype : {at::kDouble, at::kFloat}) {
+    at::Generator gen = data::make_generator(17);
+    const int64_t m = 5, B = 40, d = 7;
+    const auto opt = at::TensorOptions().dtype(dtype);
+    const at::Tensor S = at::randn({m, B, d}, gen, at::kDouble).to(dtype);
+    const at::Tensor Y = S + 0.3 * at::randn({m, B, d}, gen, at::kDouble).to(dtype);
+    at::Tensor rho = 1.0 / (S * Y).sum(2);
+    rho = at::where(rho > 0, rho, at::zeros_like(rho));
+    rho.select(0, 2).narrow(0, 0, 10).zero_();
+    const at::Tensor idx = at::randperm(B, gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, 25).contiguous();
+    const at::Tensor g = at::randn({25, d}, gen, at::kDouble).to(dtype);
+    for (int64_t it : {0, 3, 13}) {
+      const at::Tensor fast = lbfgs_two_loop(g, S, Y, rho, idx, it, m);
+      const at::Tensor ref = lbfgs_two_loop_tensor(g, S, Y, rho, idx, it, m);
+      const double tol = dtype == at::kDouble ? 1e-12 : 1e-5;
+      EXPECT_TRUE(at::allclose(fast, ref, tol, tol)) << "iteration " << it << ": " << (fast - ref).abs().max().item<double>();
+      if (it == 0) EXPECT_TRUE(at::equal(fast, g));  // no pairs: steepest descent
+    }
+    (void)opt;
+  }
 }
 
 }  // namespace

@@ -161,6 +161,51 @@ TEST(MlpPotential, ClosedFormValueAndGradientEqualAutograd) {
   EXPECT_TRUE(f.gradient(x.clone().requires_grad_(true), /*create_graph=*/true).requires_grad());
 }
 
+TEST(MlpPotential, WrittenOutParameterGradientsEqualAutograd) {
+  // The fused engine's f-step (E f(x) - E f(x')) and H-step (E|H(y) - t|^2)
+  // gradients in every parameter against autograd, float64. Adam's update is
+  // nearly invariant to a gradient's scale, so a training trajectory would
+  // not notice a wrong factor: this compares the gradients themselves.
+  at::Generator gen = data::make_generator(6);
+  MlpPotential f(5, {16, 12, 8}, gen, at::kDouble);
+  ResidualMlp H(5, {16, 12, 8}, gen, at::kDouble);
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : f.parameters()) p.add_(0.3 * at::randn(p.sizes(), gen, at::kDouble));
+    for (auto& p : H.parameters()) p.add_(0.3 * at::randn(p.sizes(), gen, at::kDouble));
+  }
+  const at::Tensor x = at::randn({30, 5}, gen, at::kDouble), x2 = 2 * at::randn({20, 5}, gen, at::kDouble);
+  auto grads_of = [](torch::nn::Module& m) {
+    std::vector<at::Tensor> out;
+    for (const auto& p : m.parameters()) out.push_back(p.grad().clone());
+    return out;
+  };
+  auto expect_equal = [](const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b, const char* what) {
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) {
+      // Sums in another order: round-off only.
+      EXPECT_TRUE(at::allclose(a[k], b[k], 1e-12, 1e-12)) << what << " parameter " << k << ": "
+                                                           << (a[k] - b[k]).abs().max().item<double>();
+    }
+  };
+  const at::Tensor value = f.mean_difference_backward(x, x2);
+  const auto fused_f = grads_of(f);
+  for (auto& p : f.parameters()) p.mutable_grad() = at::Tensor();
+  const at::Tensor reference = f.value(x).mean() - f.value(x2).mean();
+  reference.backward();
+  EXPECT_NEAR(value.item<double>(), reference.item<double>(), 1e-12);
+  expect_equal(fused_f, grads_of(f), "f");
+
+  const at::Tensor target = at::randn({30, 5}, gen, at::kDouble);
+  const at::Tensor loss = H.regression_backward(x, target);
+  const auto fused_h = grads_of(H);
+  for (auto& p : H.parameters()) p.mutable_grad() = at::Tensor();
+  const at::Tensor reference_loss = (H.forward(x) - target).pow(2).mean();
+  reference_loss.backward();
+  EXPECT_NEAR(loss.item<double>(), reference_loss.item<double>(), 1e-12);
+  expect_equal(fused_h, grads_of(H), "H");
+}
+
 TEST(W2Map, FusedEngineTracksTheAutogradEngine) {
   // Same seed, float64: the engines differ only in round-off (the closed-form
   // gradient above) and in which rows of the conjugate solve reuse a

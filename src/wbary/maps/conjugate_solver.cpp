@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wbary/error.h"
+#include "wbary/maps/lbfgs_two_loop.h"
 
 namespace wbary::maps {
 namespace {
@@ -62,30 +63,8 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     out.iterations = it + 1;
     const at::Tensor xa = x.index_select(0, idx), ga = g.index_select(0, idx), ya = y.index_select(0, idx);
     const at::Tensor Ja = J.index_select(0, idx);
-    const at::Tensor Sa = S.index_select(1, idx), Ya = Yh.index_select(1, idx), ra = rho.index_select(1, idx);
-    // Two-loop recursion (Nocedal & Wright Alg. 7.4) over the stored pairs,
-    // newest first; empty or rejected slots have rho = 0 and drop out.
-    const int64_t stored = std::min(it, m);
-    at::Tensor q = ga.clone();
-    std::vector<at::Tensor> alpha(stored);
-    for (int64_t j = 0; j < stored; ++j) {
-      const int64_t slot = (it - 1 - j) % m;
-      alpha[j] = ra[slot] * (Sa[slot] * q).sum(1);
-      q -= alpha[j].unsqueeze(1) * Ya[slot];
-    }
-    at::Tensor gamma = at::ones({A}, opt);
-    if (stored > 0) {
-      const int64_t newest = (it - 1) % m;
-      const at::Tensor yy = (Ya[newest] * Ya[newest]).sum(1);
-      const at::Tensor sy = (Sa[newest] * Ya[newest]).sum(1);
-      gamma = at::where(ra[newest] > 0, sy / yy.clamp_min(1e-300), gamma);
-    }
-    at::Tensor r = gamma.unsqueeze(1) * q;
-    for (int64_t j = stored - 1; j >= 0; --j) {
-      const int64_t slot = (it - 1 - j) % m;
-      const at::Tensor beta = ra[slot] * (Ya[slot] * r).sum(1);
-      r += (alpha[j] - beta).unsqueeze(1) * Sa[slot];
-    }
+    const at::Tensor ra = rho.index_select(1, idx);
+    at::Tensor r = lbfgs_two_loop(ga, S, Yh, rho, idx, it, m);
     at::Tensor p = -r;
     at::Tensor slope = (p * ga).sum(1);
     const at::Tensor ascent = slope >= 0;  // numerical trouble: fall back to steepest descent
@@ -121,7 +100,10 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     // and no step can pass Armijo. There the step is chosen from gradients
     // alone: the secant minimiser of t -> J(x + t p) from the directional
     // derivatives at t = 0 and t = 1 (exact on a quadratic), kept if it
-    // shrinks the gradient, so that tight tolerances stay reachable.
+    // shrinks the gradient or satisfies Wolfe's curvature condition
+    // |p.grad J(x2)| <= |p.grad J(x)| / 2 (J's decrease along p, certified by
+    // gradients: on an ill-conditioned quadratic the exact line minimiser
+    // can grow |grad J|), so that tight tolerances stay reachable.
     const double eps = y.scalar_type() == at::kDouble ? std::numeric_limits<double>::epsilon()
                                                       : std::numeric_limits<float>::epsilon();
     const at::Tensor flat = any_ok.logical_not().logical_and(
@@ -133,8 +115,10 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
       const at::Tensor curvature = ((g_unit - ga) * p).sum(1);
       const at::Tensor secant = at::where(curvature > 0, -slope / curvature.clamp_min(1e-300), at::ones_like(slope));
       const at::Tensor x2 = xa + secant.unsqueeze(1) * p;
-      const at::Tensor shrinks = (f.gradient(x2) - ya).norm(2, {1}) < ga.norm(2, {1});
-      const at::Tensor take = flat.logical_and(shrinks);
+      const at::Tensor g2 = f.gradient(x2) - ya;
+      const at::Tensor shrinks = g2.norm(2, {1}) < ga.norm(2, {1});
+      const at::Tensor flattens = (g2 * p).sum(1).abs() <= 0.5 * slope.abs();
+      const at::Tensor take = flat.logical_and(shrinks.logical_or(flattens));
       step = at::where(take, secant, step);
       J_new = at::where(take, objective(f, x2, ya), J_new);
       moved = moved.logical_or(take);

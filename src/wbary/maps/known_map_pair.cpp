@@ -87,8 +87,16 @@ BenchmarkMixtureSampler::BenchmarkMixtureSampler(int64_t dim, uint64_t seed, int
 at::Tensor BenchmarkMixtureSampler::sample(int64_t n, at::Generator& gen) const {
   const int64_t k = centers_.size(0), d = dim();
   const at::Tensor idx = at::randint(k, {n}, gen, at::TensorOptions().dtype(at::kLong));
-  const at::Tensor z = at::randn({n, d, 1}, gen, kDouble);
-  return kComponentStd * at::bmm(maps_.index_select(0, idx), z).squeeze(2) + centers_.index_select(0, idx);
+  const at::Tensor z = at::randn({n, d}, gen, kDouble);
+  // One product per component over its rows (a batched product of n d x d
+  // matrices ran n tiny GEMMs: most of a W2-map training step at d = 8).
+  at::Tensor out = at::empty({n, d}, kDouble);
+  for (int64_t c = 0; c < k; ++c) {
+    const at::Tensor rows = (idx == c).nonzero().squeeze(1);
+    if (rows.numel() == 0) continue;
+    out.index_copy_(0, rows, at::addmm(centers_[c], z.index_select(0, rows), maps_[c].t(), 1.0, kComponentStd));
+  }
+  return out;
 }
 
 std::string BenchmarkMixtureSampler::describe() const {
