@@ -3,6 +3,7 @@
 // independent reference).
 #include "wbary/maps/conjugate_solver.h"
 #include "wbary/maps/lbfgs_two_loop.h"
+#include "wbary/maps/potential.h"
 
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
@@ -129,6 +130,32 @@ TEST(ConjugateSolver, RejectsMismatchedShapesAndBadSettings) {
   c.history = 0;
   EXPECT_THROW(solve_conjugate(f, y, y, c), InvalidArgument);
   EXPECT_THROW(parse_conjugate_solver("bfgs"), InvalidArgument);
+}
+
+TEST(ConjugateSolver, RowLoopsFollowTheTensorForm) {
+  // L-BFGS with its per-row bookkeeping in loops (the CPU's) and in tensor
+  // operations (other devices'), on an MLP potential's conjugates from a
+  // poor warm start (so that line-search retries, rejected pairs and
+  // restarts occur), float64: the same iterations and points up to the
+  // round-off of dot products summed in another order.
+  Fixture fx;
+  const int64_t d = 5, B = 300;
+  MlpPotential f(d, {32, 32, 16}, fx.gen, at::kDouble);
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : f.parameters()) p.add_(0.5 * at::randn(p.sizes(), fx.gen, at::kDouble));
+  }
+  const at::Tensor y = at::randn({B, d}, fx.gen, kF64) * 2;
+  const at::Tensor x0 = at::randn({B, d}, fx.gen, kF64) * 3;
+  ConjugateSolverConfig c;
+  c.gradient_tolerance = 1e-6;
+  c.max_iterations = 60;
+  const ConjugateSolution rows = solve_conjugate(f, y, x0, c);
+  const ConjugateSolution tensors = solve_conjugate(f, y, x0, c, /*tensor_form=*/true);
+  EXPECT_EQ(rows.iterations, tensors.iterations);
+  EXPECT_TRUE(at::equal(rows.converged, tensors.converged));
+  EXPECT_TRUE(at::allclose(rows.x, tensors.x, 1e-8, 1e-8)) << (rows.x - tensors.x).abs().max().item<double>();
+  EXPECT_TRUE(at::allclose(rows.objective, tensors.objective, 1e-10, 1e-10));
 }
 
 TEST(LbfgsTwoLoop, RowLoopEqualsTheTensorForm) {

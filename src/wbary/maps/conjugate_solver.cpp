@@ -2,7 +2,12 @@
 
 #include <torch/autograd.h>
 
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
@@ -42,8 +47,121 @@ void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, 
   }
 }
 
+// The CPU row loops below replace ~50 small tensor operations per L-BFGS
+// iteration (at a W2-map training step's 1024 rows and 10-20 iterations,
+// their dispatch cost more than the network evaluations). Each computes
+// what the tensor code after it computes, row by row; other devices and
+// dtypes take the tensor code.
+bool rows_on_cpu(std::initializer_list<const at::Tensor*> tensors, at::ScalarType dtype) {
+  for (const at::Tensor* t : tensors) {
+    if (!t->device().is_cpu() || !t->is_contiguous()) return false;
+  }
+  return dtype == at::kFloat || dtype == at::kDouble;
+}
+
+// Amos's parallel line search, selected row by row from the trial values
+// Jt [K, A] (+inf where not evaluated): the first (largest) step t_k that
+// satisfies Armijo, else the best trial if it still decreases J. Fills
+// step, J_new, moved, flat ([A]); returns whether any row is flat (no
+// Armijo step, |J(x + p) - J(x)| within round-off of J).
+bool select_steps_rows(const at::Tensor& Jt, const at::Tensor& Ja, const at::Tensor& slope, const at::Tensor& t,
+                       double armijo, double eps, at::Tensor& step, at::Tensor& J_new, at::Tensor& moved,
+                       at::Tensor& flat) {
+  const int64_t K = Jt.size(0), A = Jt.size(1);
+  step = at::empty({A}, Ja.options());
+  J_new = at::empty({A}, Ja.options());
+  moved = at::empty({A}, Ja.options().dtype(at::kBool));
+  flat = at::empty({A}, Ja.options().dtype(at::kBool));
+  bool any_flat = false;
+  AT_DISPATCH_FLOATING_TYPES(Ja.scalar_type(), "select_steps_rows", [&] {
+    const scalar_t* jt = Jt.data_ptr<scalar_t>();
+    const scalar_t* ja = Ja.data_ptr<scalar_t>();
+    const scalar_t* sl = slope.data_ptr<scalar_t>();
+    const scalar_t* tk = t.data_ptr<scalar_t>();
+    scalar_t* st = step.data_ptr<scalar_t>();
+    scalar_t* jn = J_new.data_ptr<scalar_t>();
+    bool* mv = moved.data_ptr<bool>();
+    bool* fl = flat.data_ptr<bool>();
+    const scalar_t c1 = static_cast<scalar_t>(armijo);
+    for (int64_t a = 0; a < A; ++a) {
+      int64_t first_ok = -1, best = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const scalar_t v = jt[k * A + a];
+        if (first_ok < 0 && v <= ja[a] + (c1 * tk[k]) * sl[a]) first_ok = k;
+        if (v < jt[best * A + a]) best = k;
+      }
+      const int64_t pick = first_ok >= 0 ? first_ok : best;
+      const scalar_t j_pick = jt[pick * A + a];
+      fl[a] = first_ok < 0 && std::abs(jt[a] - ja[a]) <= static_cast<scalar_t>(1e3 * eps) * std::max<scalar_t>(std::abs(ja[a]), 1);
+      any_flat = any_flat || fl[a];
+      st[a] = (first_ok >= 0 || j_pick < ja[a]) ? tk[pick] : scalar_t(0);
+      jn[a] = st[a] > 0 ? j_pick : ja[a];
+      mv[a] = st[a] > 0;
+    }
+  });
+  return any_flat;
+}
+
+// The end of an iteration for the active rows idx: the pair (s, y) =
+// (x_new - x, g_new - g) kept in `slot` under the curvature condition
+// s.y > 1e-10 |s| |y| (else an empty slot), x, g, J written back, and a row
+// that could not move restarted from steepest descent (its history dropped)
+// or, if it had none, stalled. had_history reads rho before this update.
+void record_iteration_rows(at::Tensor& x, at::Tensor& g, at::Tensor& J, at::Tensor& S, at::Tensor& Yh,
+                           at::Tensor& rho, at::Tensor& stalled, const at::Tensor& idx, const at::Tensor& xa,
+                           const at::Tensor& ga, const at::Tensor& Ja, const at::Tensor& x_new,
+                           const at::Tensor& g_new, const at::Tensor& J_new, const at::Tensor& moved, int64_t slot) {
+  const int64_t A = idx.size(0), d = x.size(1), B = x.size(0), m = S.size(0);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "record_iteration_rows", [&] {
+    scalar_t* xp = x.data_ptr<scalar_t>();
+    scalar_t* gp = g.data_ptr<scalar_t>();
+    scalar_t* jp = J.data_ptr<scalar_t>();
+    scalar_t* sp = S.data_ptr<scalar_t>();
+    scalar_t* yp = Yh.data_ptr<scalar_t>();
+    scalar_t* rp = rho.data_ptr<scalar_t>();
+    bool* stp = stalled.data_ptr<bool>();
+    const int64_t* ip = idx.data_ptr<int64_t>();
+    const scalar_t* xa_p = xa.data_ptr<scalar_t>();
+    const scalar_t* ga_p = ga.data_ptr<scalar_t>();
+    const scalar_t* ja_p = Ja.data_ptr<scalar_t>();
+    const scalar_t* xn_p = x_new.data_ptr<scalar_t>();
+    const scalar_t* gn_p = g_new.data_ptr<scalar_t>();
+    const scalar_t* jn_p = J_new.data_ptr<scalar_t>();
+    const bool* mv = moved.data_ptr<bool>();
+    at::parallel_for(0, A, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t a = begin; a < end; ++a) {
+        const int64_t b = ip[a];
+        bool had_history = false;
+        for (int64_t j = 0; j < m; ++j) had_history = had_history || rp[j * B + b] != 0;
+        scalar_t sy = 0, ss = 0, yy = 0;
+        for (int64_t k = 0; k < d; ++k) {
+          const scalar_t sk = xn_p[a * d + k] - xa_p[a * d + k], yk = gn_p[a * d + k] - ga_p[a * d + k];
+          sy += sk * yk;
+          ss += sk * sk;
+          yy += yk * yk;
+        }
+        const bool keep = sy > scalar_t(1e-10) * std::sqrt(ss) * std::sqrt(yy);
+        scalar_t* s_slot = sp + (slot * B + b) * d;
+        scalar_t* y_slot = yp + (slot * B + b) * d;
+        for (int64_t k = 0; k < d; ++k) {
+          s_slot[k] = keep ? xn_p[a * d + k] - xa_p[a * d + k] : scalar_t(0);
+          y_slot[k] = keep ? gn_p[a * d + k] - ga_p[a * d + k] : scalar_t(0);
+          xp[b * d + k] = xn_p[a * d + k];
+          gp[b * d + k] = gn_p[a * d + k];
+        }
+        rp[slot * B + b] = keep ? scalar_t(1) / sy : scalar_t(0);
+        jp[b] = mv[a] ? jn_p[a] : ja_p[a];
+        if (!mv[a] && had_history) {
+          for (int64_t j = 0; j < m; ++j) rp[j * B + b] = 0;
+        }
+        stp[b] = !mv[a] && !had_history;
+      }
+    });
+  });
+}
+
 ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Tensor x,
-                              const ConjugateSolverConfig& c) {
+                              const ConjugateSolverConfig& c, bool tensor_form) {
   const int64_t B = y.size(0), d = y.size(1), m = c.history, K = c.line_search_steps;
   const auto opt = y.options();
   at::Tensor J, g;
@@ -63,8 +181,8 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     out.iterations = it + 1;
     const at::Tensor xa = x.index_select(0, idx), ga = g.index_select(0, idx), ya = y.index_select(0, idx);
     const at::Tensor Ja = J.index_select(0, idx);
-    const at::Tensor ra = rho.index_select(1, idx);
-    at::Tensor r = lbfgs_two_loop(ga, S, Yh, rho, idx, it, m);
+    at::Tensor r = tensor_form ? lbfgs_two_loop_tensor(ga, S, Yh, rho, idx, it, m)
+                               : lbfgs_two_loop(ga, S, Yh, rho, idx, it, m);
     at::Tensor p = -r;
     at::Tensor slope = (p * ga).sum(1);
     const at::Tensor ascent = slope >= 0;  // numerical trouble: fall back to steepest descent
@@ -89,13 +207,28 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
       const at::Tensor Jr = objective(f, trial.reshape({(K - 1) * R, d}), ya.index_select(0, retry).repeat({K - 1, 1}));
       Jt.slice(0, 1).index_copy_(1, retry, Jr.view({K - 1, R}));
     }
-    const at::Tensor ok = Jt <= Ja.unsqueeze(0) + c.armijo * t.view({K, 1}) * slope.unsqueeze(0);
-    // First (largest) step satisfying Armijo; else the best trial if it still decreases J.
-    const at::Tensor any_ok = ok.any(0);
-    const at::Tensor first_ok = ok.to(at::kByte).argmax(0);
-    const at::Tensor best = Jt.argmin(0);
-    const at::Tensor pick = at::where(any_ok, first_ok, best);
-    const at::Tensor J_pick = Jt.gather(0, pick.unsqueeze(0)).squeeze(0);
+    const double eps = y.scalar_type() == at::kDouble ? std::numeric_limits<double>::epsilon()
+                                                      : std::numeric_limits<float>::epsilon();
+    at::Tensor step, J_new, moved, flat;
+    bool any_flat;
+    const bool rows = !tensor_form && rows_on_cpu({&x, &g, &J, &S, &Yh, &rho, &stalled, &idx}, x.scalar_type());
+    if (rows) {
+      any_flat = select_steps_rows(Jt, Ja, slope, t, c.armijo, eps, step, J_new, moved, flat);
+    } else {
+      const at::Tensor ok = Jt <= Ja.unsqueeze(0) + c.armijo * t.view({K, 1}) * slope.unsqueeze(0);
+      // First (largest) step satisfying Armijo; else the best trial if it still decreases J.
+      const at::Tensor any_ok = ok.any(0);
+      const at::Tensor first_ok = ok.to(at::kByte).argmax(0);
+      const at::Tensor best = Jt.argmin(0);
+      const at::Tensor pick = at::where(any_ok, first_ok, best);
+      const at::Tensor J_pick = Jt.gather(0, pick.unsqueeze(0)).squeeze(0);
+      flat = any_ok.logical_not().logical_and(
+          (Jt[0] - Ja).abs() <= 1e3 * eps * Ja.abs().clamp_min(1.0));
+      step = at::where(any_ok.logical_or(J_pick < Ja), t.index_select(0, pick), at::zeros_like(J_pick));
+      J_new = at::where(step > 0, J_pick, Ja);
+      moved = step > 0;
+      any_flat = flat.any().item<bool>();
+    }
     // Near the optimum J changes by less than its round-off (|g|^2 ~ eps |J|)
     // and no step can pass Armijo. There the step is chosen from gradients
     // alone: the secant minimiser of t -> J(x + t p) from the directional
@@ -104,14 +237,7 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     // |p.grad J(x2)| <= |p.grad J(x)| / 2 (J's decrease along p, certified by
     // gradients: on an ill-conditioned quadratic the exact line minimiser
     // can grow |grad J|), so that tight tolerances stay reachable.
-    const double eps = y.scalar_type() == at::kDouble ? std::numeric_limits<double>::epsilon()
-                                                      : std::numeric_limits<float>::epsilon();
-    const at::Tensor flat = any_ok.logical_not().logical_and(
-        (Jt[0] - Ja).abs() <= 1e3 * eps * Ja.abs().clamp_min(1.0));
-    at::Tensor step = at::where(any_ok.logical_or(J_pick < Ja), t.index_select(0, pick), at::zeros_like(J_pick));
-    at::Tensor J_new = at::where(step > 0, J_pick, Ja);
-    at::Tensor moved = step > 0;
-    if (flat.any().item<bool>()) {
+    if (any_flat) {
       const at::Tensor curvature = ((g_unit - ga) * p).sum(1);
       const at::Tensor secant = at::where(curvature > 0, -slope / curvature.clamp_min(1e-300), at::ones_like(slope));
       const at::Tensor x2 = xa + secant.unsqueeze(1) * p;
@@ -131,12 +257,18 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     if (fresh.size(0) > 0) {
       g_new.index_copy_(0, fresh, f.gradient(x_new.index_select(0, fresh)) - ya.index_select(0, fresh));
     }
+    const int64_t slot = it % m;
+    if (rows) {
+      record_iteration_rows(x, g, J, S, Yh, rho, stalled, idx, xa, ga, Ja, x_new.contiguous(), g_new.contiguous(),
+                            J_new.contiguous(), moved.contiguous(), slot);
+      continue;
+    }
     const at::Tensor moved_ok = moved;
+    const at::Tensor ra = rho.index_select(1, idx);  // before this iteration's update
     const at::Tensor s = x_new - xa, yv = g_new - ga;
     const at::Tensor sy = (s * yv).sum(1);
     // Keep the pair only under the curvature condition s.y > 0 (else skip it).
     const at::Tensor keep = sy > 1e-10 * (s * s).sum(1).sqrt() * (yv * yv).sum(1).sqrt();
-    const int64_t slot = it % m;
     S[slot].index_copy_(0, idx, at::where(keep.unsqueeze(1), s, at::zeros_like(s)));
     Yh[slot].index_copy_(0, idx, at::where(keep.unsqueeze(1), yv, at::zeros_like(yv)));
     rho[slot].index_copy_(0, idx, at::where(keep, 1.0 / sy, at::zeros_like(sy)));
@@ -209,12 +341,12 @@ std::string to_string(ConjugateSolverKind kind) {
 }
 
 ConjugateSolution solve_conjugate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0,
-                                  const ConjugateSolverConfig& config) {
+                                  const ConjugateSolverConfig& config, bool tensor_form) {
   validate(f, y, x0, config);
   const at::Tensor yd = y.detach();
   at::Tensor x = x0.detach().to(y.scalar_type()).clone();
   switch (config.kind) {
-    case ConjugateSolverKind::kLbfgs: return solve_lbfgs(f, yd, x, config);
+    case ConjugateSolverKind::kLbfgs: return solve_lbfgs(f, yd, x, config, tensor_form);
     case ConjugateSolverKind::kAdam: return solve_adam(f, yd, x, config);
     case ConjugateSolverKind::kNone: break;
   }

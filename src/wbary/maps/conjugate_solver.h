@@ -57,7 +57,10 @@ struct ConjugateSolution {
 
 /// Solves the B conjugate problems from the warm start x0 [B, d]. No
 /// autograd graph is kept (the result is a stop-gradient, as in the dual loss).
+/// On the CPU, L-BFGS's per-row bookkeeping (two-loop recursion, step
+/// selection, pair updates) runs as one loop per row; tensor_form = true
+/// runs it as tensor operations, as on other devices (the reference).
 ConjugateSolution solve_conjugate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0,
-                                  const ConjugateSolverConfig& config);
+                                  const ConjugateSolverConfig& config, bool tensor_form = false);
 
 }  // namespace wbary::maps

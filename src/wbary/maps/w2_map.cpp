@@ -83,7 +83,8 @@ training::StepInfo W2Map::step() {
     torch::NoGradGuard no_grad;
     h_y = H.forward(y);
   }
-  const ConjugateSolution sol = solve_conjugate(f, y, h_y, c.conjugate);
+  // The autograd engine is the reference throughout: the solver's tensor form too.
+  const ConjugateSolution sol = solve_conjugate(f, y, h_y, c.conjugate, c.engine == nn::Engine::kAutograd);
   const at::Tensor x_hat = sol.x;
 
   // f-step: the dual loss; by the envelope theorem only f's explicit
