@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include <torch/serialize.h>
 
 #include "support/test_support.h"
@@ -141,6 +142,47 @@ TEST(ModuleAdam, SameUpdatesAsTorchAdam) {
   // float64: rounding only (1e-13); float32: ~20 steps of ~1e-7 relative rounding through a network (1e-5).
   expect_module_adam_as_torch(at::kDouble, 1e-13);
   expect_module_adam_as_torch(at::kFloat, 1e-5);
+}
+
+TEST(ModuleAdam, DecoupledWeightDecayIsTorchAdamW) {
+  // weight_decay > 0 is AdamW (W2 maps' optimiser): against torch::optim::AdamW
+  // with Amos's betas, 20 steps, a learning-rate change; the raw CPU pass and
+  // the ATen fallback (a strided gradient) both. float64: rounding only.
+  for (const bool strided : {false, true}) {
+    at::manual_seed(5);
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    const std::vector<at::Tensor> start = {at::randn({6, 3}, opts), at::randn({6}, opts)};
+    std::vector<torch::Tensor> mine, theirs;
+    for (const auto& t : start) {
+      mine.push_back(t.clone());
+      theirs.push_back(t.clone().set_requires_grad(true));
+    }
+    FlatAdamOptions options{.lr = 5e-3, .beta1 = 0.5, .beta2 = 0.5};
+    options.weight_decay = 0.1;  // large, so that a missing or misplaced decay shows
+    ModuleAdam a(mine, options);
+    torch::optim::AdamW b(theirs, torch::optim::AdamWOptions(options.lr)
+                                      .betas({options.beta1, options.beta2})
+                                      .weight_decay(options.weight_decay));
+    for (int step = 0; step < 20; ++step) {
+      if (step == 10) {
+        a.set_lr(1e-3);
+        static_cast<torch::optim::AdamWOptions&>(b.param_groups()[0].options()).lr(1e-3);
+      }
+      for (size_t k = 0; k < start.size(); ++k) {
+        const at::Tensor g = at::randn(start[k].sizes(), opts);
+        mine[k].mutable_grad() = strided ? at::randn({start[k].numel() * 2}, opts).slice(0, 0, at::nullopt, 2).view_as(g).copy_(g)
+                                         : g.clone();
+        theirs[k].mutable_grad() = g.clone();
+      }
+      a.step();
+      b.step();
+    }
+    for (size_t k = 0; k < start.size(); ++k) {
+      const double scale = theirs[k].detach().abs().max().item<double>();
+      EXPECT_LT((mine[k] - theirs[k].detach()).abs().max().item<double>(), 1e-13 * scale)
+          << "tensor " << k << (strided ? " (ATen path)" : "");
+    }
+  }
 }
 
 TEST(ModuleAdam, ZeroGradClearsAndCheckpointsAsFlatAdam) {

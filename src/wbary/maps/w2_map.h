@@ -26,12 +26,10 @@
 
 #include "wbary/data/sampler.h"
 #include "wbary/maps/w2_map_model.h"
+#include "wbary/nn/flat_adam.h"
 #include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
 
-namespace torch::optim {
-class AdamW;
-}
 
 namespace wbary::maps {
 
@@ -80,7 +78,7 @@ class W2Map {
 
   W2MapProblem problem_;
   W2MapModel model_;
-  std::unique_ptr<torch::optim::AdamW> opt_f_, opt_h_;
+  std::unique_ptr<nn::ModuleAdam> opt_f_, opt_h_;  ///< AdamW (decoupled weight decay)
   std::vector<at::Tensor> params_f_, params_h_;
   int64_t step_ = 0;
   double elapsed_before_ = 0;

@@ -33,6 +33,8 @@ namespace {
 // the optimiser's time.
 template <typename T>
 void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o, double bc2_sqrt, double step_size) {
+  // AdamW's decay first (p * (1 - lr wd), rounded), then Adam's step, as torch::optim::AdamW.
+  const T decay = static_cast<T>(1 - o.lr * o.weight_decay);
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   const T b1 = static_cast<T>(o.beta1), one_b1 = static_cast<T>(1 - o.beta1);
   const T b2 = static_cast<T>(o.beta2), one_b2 = static_cast<T>(1 - o.beta2);
@@ -42,6 +44,7 @@ void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o
     const int64_t len = end - begin;
     Eigen::Map<Array> P(p + begin, len), M(m + begin, len), V(v + begin, len);
     const Eigen::Map<const Array> G(g + begin, len);
+    if (decay != T(1)) P = P * decay;
     M = M * b1 + one_b1 * G;
     V = V * b2 + (one_b2 * G) * G;
     P = P + (lr * M) / (V.sqrt() / root + eps);
@@ -52,6 +55,7 @@ void adam_pass(T* p, T* m, T* v, const T* g, int64_t n, const FlatAdamOptions& o
 // order: any device. `denom` is a workspace shaped as p.
 void adam_update_aten(at::Tensor p, at::Tensor m, at::Tensor v, const at::Tensor& g, at::Tensor denom,
                       const FlatAdamOptions& o, double bc1, double bc2) {
+  if (o.weight_decay != 0) p.mul_(1 - o.lr * o.weight_decay);
   m.mul_(o.beta1).add_(g, 1 - o.beta1);
   v.mul_(o.beta2).addcmul_(g, g, 1 - o.beta2);
   at::sqrt_out(denom, v);
@@ -163,9 +167,9 @@ void ModuleAdam::load(torch::serialize::InputArchive& archive) {
   at::Tensor u;
   if (!archive.try_read("exp_avg", m, /*is_buffer=*/true) || !archive.try_read("exp_avg_sq", v, true) ||
       !archive.try_read("step", s, true) || !archive.try_read("updates", u, true)) {
-    throw IoError("the generator's optimiser state is not ModuleAdam's (a checkpoint written by wbary before "
-                  "2026-12-01 holds torch::optim::Adam's); it cannot be resumed by this version: start the run "
-                  "again, or continue it with the wbary that wrote it");
+    throw IoError("the optimiser state is not ModuleAdam's (a checkpoint written by an older wbary holds "
+                  "torch::optim::Adam's or AdamW's); it cannot be resumed by this version: start the run again, or "
+                  "continue it with the wbary that wrote it");
   }
   if (m.numel() != exp_avg_.numel() || v.numel() != exp_avg_.numel() ||
       u.numel() != static_cast<int64_t>(params_.size())) {

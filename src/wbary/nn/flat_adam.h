@@ -31,6 +31,10 @@ struct FlatAdamOptions {
   double beta1 = 0.9;  ///< Adam's first-moment decay.
   double beta2 = 0.999;  ///< Adam's second-moment decay.
   double eps = 1e-8;  ///< added to the denominator
+  /// Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each update
+  /// first multiplies the parameters by 1 - lr * weight_decay, as
+  /// torch::optim::AdamW does. 0 = Adam.
+  double weight_decay = 0;
 };
 
 /// Adam over one flat parameter buffer: six vector operations a step instead of one per tensor.
@@ -69,8 +73,9 @@ class FlatAdam {
   int64_t step_ = 0;
 };
 
-/// Adam over a module's parameter tensors (the generators, whose autograd
-/// fills each parameter's .grad()): FlatAdam's arithmetic and its
+/// Adam (AdamW with weight_decay) over a module's parameter tensors (the
+/// generators and the W2 maps' networks, whose .grad() autograd or a
+/// written-out chain rule fills): FlatAdam's arithmetic and its
 /// checkpoint layout (both moments as one flat vector), one pass over each
 /// tensor's memory on the CPU. torch::optim::Adam spent ~10 dispatched
 /// operations per tensor, ~0.3 ms a step for NWB's 2-D generator (19
@@ -97,8 +102,8 @@ class ModuleAdam {
   /// layout, with one count per parameter).
   void save(torch::serialize::OutputArchive& archive) const;
   /// Restores what save() wrote; IoError when its sizes are not the
-  /// parameters' or when it is another optimiser's state (a checkpoint of
-  /// wbary before 2026-12-01 kept torch::optim::Adam's).
+  /// parameters' or when it is another optimiser's state (older wbary
+  /// checkpoints kept torch::optim::Adam's for generators, AdamW's for W2 maps).
   void load(torch::serialize::InputArchive& archive);
 
  private:
