@@ -159,12 +159,7 @@ void MlpPotential::value_and_gradient(const at::Tensor& x, at::Tensor& v, at::Te
   // Forward as value() does (so v is value(x) to the bit), keeping each
   // layer's output z_l = elu(a_l).
   const size_t L = weight_.size();
-  std::vector<at::Tensor> z(L);
-  at::Tensor h = x;
-  for (size_t l = 0; l < L; ++l) {
-    z[l] = at::elu(at::addmm(bias_[l], h, weight_[l].t()));
-    h = z[l];
-  }
+  const std::vector<at::Tensor> z = mlp_outputs(weight_, bias_, x, /*act_on_output=*/true);
   const at::Tensor half_alpha = 0.5 * log_alpha_.exp();
   v = z[L - 1].squeeze(1) + half_alpha * (x * x).sum(1);
   // Backward: d/da_l = d/dz_l * elu'(a_l), elu' from the output
