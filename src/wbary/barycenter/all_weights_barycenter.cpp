@@ -119,10 +119,9 @@ at::Tensor AllWeightsBarycenter::training_weights(int64_t step) const {
 
 void AllWeightsBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const bool planning = !horizon_.planned();
-  const int64_t horizon = horizon_.at(step_);
-  if (planning && horizon_.planned()) history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
-  const double factor = learning_rate_factor(c, step_, horizon);
+  const double progress = horizon_.progress(step_);
+  if (horizon_.replanned()) history().push_back({{"step", step_}, {"schedule_horizon", *horizon_.planned()}});
+  const double factor = learning_rate_factor(c, step_, progress);
   opt_f_convex_->set_lr(c.lr_f * factor);
   opt_f_context_->set_lr(c.lr_f * factor);
   opt_g_convex_->set_lr(c.lr_g * factor);

@@ -205,10 +205,9 @@ std::string NeuralBarycenter::describe() const {
 
 void NeuralBarycenter::apply_learning_rate_schedule() {
   const auto& c = model_.config();
-  const bool planning = !horizon_.planned();
-  const int64_t horizon = horizon_.at(step_);
-  if (planning && horizon_.planned()) history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
-  const double factor = learning_rate_factor(c, step_, horizon);
+  const double progress = horizon_.progress(step_);
+  if (horizon_.replanned()) history().push_back({{"step", step_}, {"schedule_horizon", *horizon_.planned()}});
+  const double factor = learning_rate_factor(c, step_, progress);
   opt_f_->set_lr(c.lr_f * factor);
   opt_g_->set_lr(c.lr_g * factor);
   opt_h_->set_lr(c.lr_h * factor);

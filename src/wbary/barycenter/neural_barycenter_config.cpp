@@ -16,13 +16,12 @@ Convexity parse_convexity(const std::string& name) {
   throw InvalidArgument("convexity '" + name + "': expected 'clamp' or 'penalty'");
 }
 
-double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, int64_t horizon) {
-  if (horizon == c.iterations || c.iterations <= 0) {
-    return std::pow(c.lr_decay, static_cast<double>(step / c.lr_decay_every));
-  }
-  const double every = static_cast<double>(c.lr_decay_every) * static_cast<double>(horizon) /
-                       static_cast<double>(c.iterations);
-  return std::pow(c.lr_decay, std::floor(static_cast<double>(step) / std::max(1.0, every)));
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, double progress) {
+  if (c.iterations <= 0) return std::pow(c.lr_decay, static_cast<double>(step / c.lr_decay_every));
+  // The 1e-9 keeps a decay point that falls on a step exactly (progress =
+  // k every / iterations, rounded) from landing one step late.
+  const double decays = progress * static_cast<double>(c.iterations) / static_cast<double>(c.lr_decay_every);
+  return std::pow(c.lr_decay, std::floor(decays + 1e-9));
 }
 
 void validate_algorithm(const AlgorithmOneConfig& c) {

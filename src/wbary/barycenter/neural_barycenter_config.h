@@ -41,7 +41,7 @@ struct AlgorithmOneConfig {
   int64_t lr_decay_every = 12000;  ///< x lr_decay every 20 epochs of 600 batches (cfg.py:65-67)
   double lr_decay = 0.1;  ///< the factor applied every lr_decay_every iterations
   /// The schedule's length in seconds of training instead of steps (0 = off):
-  /// the steps that fit are planned from the first steps' speed
+  /// the steps that fit are planned from the measured speed
   /// (training/schedule_horizon.h), at most `iterations`, and the decay points
   /// keep their place in the run (lr_decay_every / iterations of the way).
   /// Opt-in: `--time-limit` alone does not set it, because runs that mean
@@ -61,10 +61,11 @@ struct AlgorithmOneConfig {
   double averaging = 0.999;
 };
 
-/// The step-decay schedule: lr_decay^floor(step / every), where every =
-/// lr_decay_every on a run of `iterations` steps and scales with the run's
-/// planned length `horizon` otherwise (every = lr_decay_every * horizon / iterations).
-double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, int64_t horizon);
+/// The step-decay schedule: lr_decay^floor(progress * iterations / lr_decay_every),
+/// `progress` in [0, 1] from training::ScheduleHorizon (step / iterations on a
+/// run of `iterations` steps), so that the decay points keep their place in a
+/// run planned over a time budget; with iterations <= 0, lr_decay^floor(step / lr_decay_every).
+double learning_rate_factor(const AlgorithmOneConfig& c, int64_t step, double progress);
 /// Adds Algorithm 1's fields to `f` (in its current group).
 void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c);
 /// Throws InvalidArgument naming the flag of the first invalid field.

@@ -246,10 +246,8 @@ RobustBarycenter::~RobustBarycenter() = default;
 void RobustBarycenter::set_learning_rates() {
   const auto& c = model_.config();
   if (!c.one_cycle) return;
-  const bool planning = !horizon_.planned();
-  const int64_t horizon = horizon_.at(step_);
-  if (planning && horizon_.planned()) model_.history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
-  const double p = horizon > 0 ? std::min(1.0, static_cast<double>(step_) / horizon) : 1.0;
+  const double p = horizon_.progress(step_);
+  if (horizon_.replanned()) model_.history().push_back({{"step", step_}, {"schedule_horizon", *horizon_.planned()}});
   const double factor = one_cycle_factor(p);
   nn::set_learning_rate(*opt_g_, c.lr_potential * factor);
   nn::set_learning_rate(*opt_maps_, c.lr_map * factor);

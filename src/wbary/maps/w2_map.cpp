@@ -62,12 +62,8 @@ void W2Map::set_learning_rate() {
   // cosine_decay_schedule with alpha = final_lr_fraction); the run is
   // config.iterations steps, or the steps that fit in config.schedule_seconds.
   const auto& c = model_.config();
-  const bool planning = !horizon_.planned();
-  const int64_t horizon = horizon_.at(step_);
-  if (planning && horizon_.planned()) {
-    model_.history().push_back({{"step", step_}, {"schedule_horizon", horizon}});
-  }
-  const double progress = horizon > 0 ? std::min(1.0, static_cast<double>(step_) / horizon) : 1.0;
+  const double progress = horizon_.progress(step_);
+  if (horizon_.replanned()) model_.history().push_back({{"step", step_}, {"schedule_horizon", *horizon_.planned()}});
   const double lr =
       c.learning_rate * ((1 - c.final_lr_fraction) * 0.5 * (1 + std::cos(M_PI * progress)) + c.final_lr_fraction);
   opt_f_->set_lr(lr);

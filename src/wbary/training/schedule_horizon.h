@@ -1,19 +1,30 @@
 // File: wbary/training/schedule_horizon.h
 //
-// How many steps a learning-rate schedule runs over. Without a time budget,
-// the configured number of iterations. With one ("train for 20 minutes"),
-// the number of steps that fit in it: the first steps of the run are timed,
-// and from them the horizon is planned once and then kept, so that the
-// cosine (W2 maps), the step decay (NWB) or the one-cycle (robust) reaches
-// its end when the time does, instead of being cut off at its start by a
-// time limit. A resumed run plans again over its own budget from where it
-// resumed; such a run depends on the measured speed, so it is reproducible
-// only up to the plan (the planned horizon is in the history).
+// How far along its learning-rate schedule a run is. Without a time budget,
+// step / iterations. With one ("train for 20 minutes"), the fraction of the
+// steps that fit in it, so that the cosine (W2 maps), the step decay (NWB) or
+// the one-cycle (robust) reaches its end when the time does instead of being
+// cut off at its start by a time limit.
+//
+// The steps that fit are planned from the measured speed: first after a few
+// probe steps, then again each time another 5 % of the budget has passed,
+// from the speed over that last stretch. A step's cost drifts over a long run
+// (W2 maps: the conjugate solve needs fewer iterations once the amortization
+// has learnt; a machine's load changes), and a plan made once from the first
+// steps would end the schedule early, wasting the rest of the budget at the
+// final rate, or leave it unfinished. Each new plan keeps the progress
+// reached so far and spreads what is left linearly over the steps it
+// expects, so the progress is continuous and never decreases.
+//
+// A resumed run plans again over its own budget from where it resumed; such a
+// run depends on the measured speed, so it is reproducible only up to the
+// plans (each plan's horizon is in the history).
 //
 // Example:
 //   training::ScheduleHorizon horizon(config.iterations, /*budget_seconds=*/1200);
 //   // at the start of every step:
-//   const double progress = static_cast<double>(step) / horizon.at(step);
+//   const double p = horizon.progress(step);  // in [0, 1]
+//   if (horizon.replanned()) history.push_back({{"step", step}, {"schedule_horizon", *horizon.planned()}});
 #pragma once
 
 #include <chrono>
@@ -22,19 +33,25 @@
 
 namespace wbary::training {
 
-/// Plans a learning-rate schedule over a wall-clock budget from the first steps' times.
+/// A learning-rate schedule's progress over a step count or a wall-clock budget.
 class ScheduleHorizon {
  public:
-  /// budget_seconds <= 0: the horizon is `iterations`.
+  /// budget_seconds <= 0: the progress is step / iterations.
   ScheduleHorizon(int64_t iterations, double budget_seconds, int64_t probe_steps = 20);
 
-  /// The horizon at the start of step `step` (steps done so far): `iterations`
-  /// until the plan is made (after `probe_steps` steps of this process, or
-  /// 5 % of the budget, whichever comes first), then the planned value,
-  /// capped at `iterations`.
-  int64_t at(int64_t step);
-  /// The planned horizon, once made.
+  /// The progress in [0, 1] at the start of step `step` (steps done so far).
+  /// step / iterations until the first plan (after `probe_steps` steps of this
+  /// process, or 5 % of the budget, whichever comes first); then, from the
+  /// progress p0 reached at the latest plan's step s0 with horizon H,
+  /// p0 + (1 - p0) (step - s0) / (H - s0). H never exceeds `iterations`.
+  double progress(int64_t step);
+  /// The same with the seconds since this process's first call given (tests).
+  double progress(int64_t step, double elapsed_seconds);
+
+  /// The latest plan's horizon (steps), once made.
   std::optional<int64_t> planned() const { return planned_; }
+  /// Whether the last progress() call made or changed the plan.
+  bool replanned() const { return replanned_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -42,8 +59,14 @@ class ScheduleHorizon {
   double budget_;
   int64_t probe_steps_;
   std::optional<Clock::time_point> start_;
-  int64_t start_step_ = 0;
+  bool started_ = false;
   std::optional<int64_t> planned_;
+  bool replanned_ = false;
+  // The latest plan: made at step anchor_step_, anchor_seconds_ into the run,
+  // where the progress was anchor_progress_.
+  int64_t anchor_step_ = 0;
+  double anchor_seconds_ = 0;
+  double anchor_progress_ = 0;
 };
 
 }  // namespace wbary::training
