@@ -52,9 +52,9 @@ struct W2MapConfig {
   double learning_rate = 5e-4;
   double final_lr_fraction = 1e-4;  ///< the cosine schedule ends at learning_rate times this
   /// The cosine's length in seconds of training instead of steps (0 = over
-  /// `iterations`): the steps that fit are planned from the measured
-  /// speed, and planned again as it drifts (training/schedule_horizon.h), so that a time-limited run ends
-  /// with the learning rate down. `wbary map fit --time-limit T` sets it to T.
+  /// `iterations`): the steps that fit are planned from the measured speed,
+  /// and planned again as it drifts (training/schedule_horizon.h), so that a
+  /// time-limited run ends with the learning rate down. `wbary map fit --time-limit T` sets it to T.
   double schedule_seconds = 0;
   double beta1 = 0.5;  ///< Adam's first-moment decay.
   double beta2 = 0.5;  ///< Adam's second-moment decay.

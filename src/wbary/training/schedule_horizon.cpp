@@ -43,8 +43,8 @@ double ScheduleHorizon::progress(int64_t step, double elapsed) {
   const bool again = planned_ && since >= kReplanFraction * budget_ && done > 0;
   if (first || again) {
     // The steps still to come at the speed of the stretch since the last plan
-    // (the first stretch includes the first step's one-off costs, so the first
-    // plan errs a little short; the next ones correct it).
+    // (the first stretch is short and its steps are not typical; the next
+    // plans correct it).
     const double p = current(step);
     const double per_step = since / static_cast<double>(done);
     const double remaining = std::max(0.0, budget_ - elapsed);
