@@ -48,6 +48,10 @@ at::Tensor newton_reference(const at::Tensor& y) {
   return x;
 }
 
+at::Tensor inf_norm_of_gradient(const MapPotential& f, const at::Tensor& x, const at::Tensor& y) {
+  return (f.gradient(x) - y).abs().amax(1);
+}
+
 struct Fixture {
   at::Generator gen = data::make_generator(7);
 };
@@ -119,6 +123,39 @@ TEST(ConjugateSolver, FineTuningNeverEndsWorseThanItsWarmStart) {
   none.kind = ConjugateSolverKind::kNone;
   const ConjugateSolution same = solve_conjugate(f, y, x0, none);
   EXPECT_TRUE(at::equal(same.x, x0));
+}
+
+TEST(ConjugateSolver, AWarmStartWithinTheToleranceStillTakesMinIterations) {
+  // Amos's L-BFGS checks convergence after an iteration, never before: a warm
+  // start already within gtol is refined once (min_iterations = 1), and
+  // returned as it is with min_iterations = 0.
+  Fixture fx;
+  const int64_t d = 4, B = 128;
+  LogSumExpPotential f(d);
+  const at::Tensor y = at::randn({B, d}, fx.gen, kF64) * 2;
+  const at::Tensor exact = newton_reference(y);
+  const at::Tensor x0 = exact + (at::rand({B, d}, fx.gen, kF64) - 0.5) * 0.02;
+  const at::Tensor e0 = (x0 - exact).norm(2, {1});
+  // grad J(x0) = H (x0 - x*) with |H| <= 3/2 and |x0 - x*|_2 <= 0.02: |grad J|_inf <= 0.03 < gtol 0.1.
+  ConjugateSolverConfig c;
+  ASSERT_TRUE((inf_norm_of_gradient(f, x0, y) < c.gradient_tolerance).all().item<bool>());
+  c.min_iterations = 0;
+  const ConjugateSolution kept = solve_conjugate(f, y, x0, c);
+  EXPECT_EQ(kept.iterations, 0);
+  EXPECT_TRUE(at::equal(kept.x, x0));
+  c.min_iterations = 1;
+  const ConjugateSolution refined = solve_conjugate(f, y, x0, c);
+  EXPECT_EQ(refined.iterations, 1);
+  // The first L-BFGS step is x - grad J(x); J's Hessian is I + (diag(s) - s s^T)
+  // with the bracket in [0, 1/2], so the error contracts by at least 1/2, up
+  // to the third-order term (|e| <= 0.014 here, so 0.55 bounds it).
+  EXPECT_TRUE(((refined.x - exact).norm(2, {1}) <= 0.55 * e0).all().item<bool>());
+  c.kind = ConjugateSolverKind::kAdam;
+  EXPECT_EQ(solve_conjugate(f, y, x0, c).iterations, 1);
+  c.min_iterations = 0;
+  EXPECT_EQ(solve_conjugate(f, y, x0, c).iterations, 0);
+  c.min_iterations = -1;
+  EXPECT_THROW(solve_conjugate(f, y, x0, c), InvalidArgument);
 }
 
 TEST(ConjugateSolver, RejectsMismatchedShapesAndBadSettings) {

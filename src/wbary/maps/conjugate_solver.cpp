@@ -35,15 +35,22 @@ void objective_and_gradient(const MapPotential& f, const at::Tensor& x, const at
 
 at::Tensor inf_norm(const at::Tensor& g) { return g.abs().amax(1); }
 
+// The rows iteration `it` still has to work on: all of them for the first
+// min_iterations iterations, then those above the tolerance.
+at::Tensor above_tolerance(const at::Tensor& g, const ConjugateSolverConfig& c, int64_t it) {
+  if (it < c.min_iterations) return at::ones({g.size(0)}, g.options().dtype(at::kBool));
+  return inf_norm(g) > c.gradient_tolerance;
+}
+
 void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, const ConjugateSolverConfig& c) {
   if (y.dim() != 2 || y.size(1) != f.dim() || !x0.sizes().equals(y.sizes())) {
     throw InvalidArgument("conjugate solver: y and the warm start must both be [B, " + std::to_string(f.dim()) +
                           "], got y " + std::to_string(y.dim()) + "-D and x0 " + std::to_string(x0.dim()) + "-D");
   }
-  if (c.max_iterations < 0 || c.history < 1 || c.line_search_steps < 1 || !(c.gradient_tolerance >= 0) ||
-      !(c.adam_lr > 0)) {
-    throw InvalidArgument("conjugate solver: need max_iterations >= 0, history >= 1, line_search_steps >= 1, "
-                          "gradient_tolerance >= 0 and adam_lr > 0");
+  if (c.max_iterations < 0 || c.min_iterations < 0 || c.history < 1 || c.line_search_steps < 1 ||
+      !(c.gradient_tolerance >= 0) || !(c.adam_lr > 0)) {
+    throw InvalidArgument("conjugate solver: need max_iterations >= 0, min_iterations >= 0, history >= 1, "
+                          "line_search_steps >= 1, gradient_tolerance >= 0 and adam_lr > 0");
   }
 }
 
@@ -174,7 +181,7 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
   const at::Tensor t = at::tensor(steps, opt.dtype(at::kDouble)).to(opt.dtype());
   ConjugateSolution out;
   for (int64_t it = 0; it < c.max_iterations; ++it) {
-    const at::Tensor active = (inf_norm(g) > c.gradient_tolerance).logical_and_(stalled.logical_not());
+    const at::Tensor active = above_tolerance(g, c, it).logical_and_(stalled.logical_not());
     const at::Tensor idx = active.nonzero().squeeze(1);
     const int64_t A = idx.size(0);
     if (A == 0) break;
@@ -300,7 +307,7 @@ ConjugateSolution solve_adam(const MapPotential& f, const at::Tensor& y, at::Ten
   ConjugateSolution out;
   const int64_t T = c.max_iterations;
   for (int64_t it = 0; it < T; ++it) {
-    const at::Tensor running = (inf_norm(best_g) > c.gradient_tolerance).unsqueeze(1);
+    const at::Tensor running = above_tolerance(best_g, c, it).unsqueeze(1);
     if (!running.any().item<bool>()) break;
     out.iterations = it + 1;
     const double lr = c.adam_lr * ((1 - 1e-4) * 0.5 * (1 + std::cos(M_PI * it / std::max<int64_t>(T, 1))) + 1e-4);

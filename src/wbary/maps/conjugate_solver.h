@@ -12,7 +12,9 @@
 //     evaluation and the largest that satisfies Armijo (c1 = 1e-4) is taken;
 //   - Adam with a cosine-decayed learning rate (0.1 -> 0.1 * 1e-4);
 //   - none: return the warm start (amortisation alone).
-// Each row stops when |grad J_b|_inf <= gradient_tolerance. Every solver
+// Each row stops when |grad J_b|_inf <= gradient_tolerance, tested after
+// min_iterations iterations (Amos's loop tests after each iteration, so
+// every row takes at least one). Every solver
 // returns, per row, the best point it visited, so fine-tuning never ends
 // worse than its warm start.
 //
@@ -41,6 +43,11 @@ struct ConjugateSolverConfig {
   /// gradient (training); `lbfgs_high_precision` uses 1e-3 (inference).
   int64_t max_iterations = 100;
   double gradient_tolerance = 0.1;  ///< a row stops when its gradient norm falls below
+  /// Iterations every row takes before the tolerance is checked. Amos's
+  /// L-BFGS (w2ot/external/jax_lbfgs.py) tests convergence only after an
+  /// iteration, so a warm start already within gtol still takes one step;
+  /// with a good amortization that step is most of the fine-tuning at small d.
+  int64_t min_iterations = 1;
   int64_t history = 10;            ///< L-BFGS memory (maxcor)
   int64_t line_search_steps = 10;  ///< step sizes 1.5^-k, k < this
   double armijo = 1e-4;            ///< sufficient-decrease constant c1

@@ -25,6 +25,8 @@ config::FieldList solver_fields(ConjugateSolverConfig& c, const std::string& kin
       .flag("--" + prefix + "max-iterations")
       .add("gradient_tolerance", c.gradient_tolerance, "stop a row when |grad|_inf <= this")
       .flag("--" + prefix + "gtol")
+      .add("min_iterations", c.min_iterations, "iterations every row takes before the tolerance is checked")
+      .flag("--" + prefix + "min-iterations")
       .add("history", c.history, "L-BFGS memory")
       .flag("--" + prefix + "history")
       .add("line_search_steps", c.line_search_steps, "trial steps 1.5^-k, k < this")
