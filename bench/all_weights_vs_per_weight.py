@@ -5,7 +5,7 @@ Three Gaussians in R^d with different means (gaussian:dim=d,seed=1,shift=-1 / se
 same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), 2 threads, one run at a
 time. NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and
 13 Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those
-weights (10 000 samples), the pushes beside it; training seconds of each run. Prints Markdown tables.
+weights (--eval-samples, 10 000 by default; at d = 2 that is a noise floor of ~0.02 %), the pushes beside it; training seconds of each run. Prints Markdown tables.
 
   /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2,8 --iterations 5000
   # NWB-II given a longer schedule of its own (the time goal is per run, not per iteration):
@@ -44,8 +44,8 @@ def fit(wbary, d, iterations, out, extra):
         return json.load(f)
 
 
-def score(wbary, model, w):
-    cmd = [wbary, "eval", "--model", model, "--n", "10000", "--threads", "2"]
+def score(wbary, model, w, samples):
+    cmd = [wbary, "eval", "--model", model, "--n", str(samples), "--threads", "2"]
     if w is not None:
         cmd += ["--weights", ",".join(repr(float(x)) for x in w)]
     out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -64,17 +64,18 @@ def main():
     ap.add_argument("--all-weights-iterations", type=int, default=0,
                     help="NWB-II's schedule length (default: --iterations)")
     ap.add_argument("--all-weights-flags", default="", help="more `wbary fit` flags for the NWB-II run")
+    ap.add_argument("--eval-samples", type=int, default=10000, help="samples per BW2-UVP estimate")
     args = ap.parse_args()
     all_iterations = args.all_weights_iterations or args.iterations
     for d in [int(x) for x in args.dims.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all", ["--all-weights"] + args.all_weights_flags.split())
-            all_scores = {w: score(args.wbary, f"{tmp}/all", w) for w in weight_vectors()}
+            all_scores = {w: score(args.wbary, f"{tmp}/all", w, args.eval_samples) for w in weight_vectors()}
             per = {}
             for k, w in enumerate(PER_WEIGHT):
                 r = fit(args.wbary, d, args.iterations, f"{tmp}/nwb{k}",
                         ["--weights", ",".join(repr(float(x)) for x in w)])
-                per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None), r["training_seconds"])
+                per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None, args.eval_samples), r["training_seconds"])
         t_all = all_report["training_seconds"]
         t_one = float(np.median([t for _, t in per.values()]))
         print(f"\n### d = {d}, NWB-II {all_iterations} iterations {args.all_weights_flags}, NWB {args.iterations} per run\n")

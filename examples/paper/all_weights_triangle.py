@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--steps", type=int, default=5, help="k: weight vectors with steps of 1/k (21 for k = 5)")
     ap.add_argument("--n", type=int, default=800, help="points per input and per barycenter")
     ap.add_argument("--quick", action="store_true", help="tiny run for CI")
+    ap.add_argument("--fit-flags", default="", help="more `wbary fit` flags, one string (e.g. \"--generator-film true\")")
     args = ap.parse_args()
     if args.quick:
         args.iterations, args.steps, args.n = 200, 2, 200
@@ -62,7 +63,7 @@ def main():
     model = os.path.join(args.out, "model")
     fit = [args.wbary, "fit", "--all-weights", "--iterations", str(args.iterations),
            "--lr-decay-every", str(max(1, args.iterations * 7 // 10)), "--eval-exact-samples", "0",
-           "--checkpoint-every", "1000000", "--progress-every", "1000", "--out", model]
+           "--checkpoint-every", "1000000", "--progress-every", "1000", "--out", model] + args.fit_flags.split()
     for f in files:
         fit += ["--marginal", f]
     start = time.perf_counter()

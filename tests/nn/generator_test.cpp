@@ -32,12 +32,18 @@ GeneratorConfig small_config() {
   return c;
 }
 
-TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) {
+// The modulated forward pass against a reference written from the
+// parameters: Linear, then for hidden blocks BatchNorm (batch statistics,
+// biased variance, eps 1e-5) when configured, the modulation, PReLU; the last
+// Linear and the final PReLU.
+void expect_modulated_forward_matches_reference(bool batch_norm) {
   at::Generator gen = data::make_generator(4);
-  Generator h(3, 2, small_config(), gen);
+  GeneratorConfig config = small_config();
+  config.batch_norm = batch_norm;
+  Generator h(3, 2, config, gen);
   h->to(at::kDouble);
   h->train();  // BatchNorm on batch statistics, as in training
-  ASSERT_EQ(h->normalisations(), 2);
+  ASSERT_EQ(h->hidden_blocks(), 2);
   const at::Tensor z = at::randn({20, 3}, gen, at::kDouble);
   std::vector<std::pair<at::Tensor, at::Tensor>> film;
   for (int k = 0; k < 2; ++k) {
@@ -46,9 +52,6 @@ TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) {
   }
   const at::Tensor out = h->forward(z, film);
 
-  // Reference: Linear, then for hidden layers BatchNorm (batch statistics,
-  // biased variance, eps 1e-5), the modulation, PReLU; the last Linear and
-  // the final PReLU.
   auto p = parameters_of(*h);
   auto prelu = [&](const at::Tensor& x, int l) {
     return at::where(x > 0, x, p["activations." + std::to_string(l) + ".weight"] * x);
@@ -57,9 +60,11 @@ TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) {
   x = prelu(x, 0);
   for (int l = 1; l <= 2; ++l) {
     x = at::linear(x, p["linears." + std::to_string(l) + ".weight"], p["linears." + std::to_string(l) + ".bias"]);
-    const at::Tensor mean = x.mean(0), var = x.var(0, /*unbiased=*/false);
-    const std::string bn = "norms." + std::to_string(l - 1);
-    x = (x - mean) / at::sqrt(var + 1e-5) * p[bn + ".weight"] + p[bn + ".bias"];
+    if (batch_norm) {
+      const at::Tensor mean = x.mean(0), var = x.var(0, /*unbiased=*/false);
+      const std::string bn = "norms." + std::to_string(l - 1);
+      x = (x - mean) / at::sqrt(var + 1e-5) * p[bn + ".weight"] + p[bn + ".bias"];
+    }
     x = x * film[l - 1].first + film[l - 1].second;
     x = prelu(x, l);
   }
@@ -72,6 +77,12 @@ TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) {
   EXPECT_TRUE(at::allclose(h->forward(z, neutral), h->forward(z), 0, 1e-14));
   film.pop_back();
   EXPECT_THROW(h->forward(z, film), InvalidArgument);
+}
+
+TEST(Generator, ModulatedForwardEqualsTheLayerByLayerReference) { expect_modulated_forward_matches_reference(true); }
+
+TEST(Generator, ModulatedForwardWithoutBatchNormEqualsTheReference) {
+  expect_modulated_forward_matches_reference(false);
 }
 
 TEST(ConditionalGenerator, FilmStartsNeutralAndLetsAConstantContextMoveHiddenFeatures) {

@@ -34,7 +34,7 @@ config::FieldList fields(AllWeightsBarycenterConfig& c) {
       .add("generator_layers", c.generator.hidden_layers, "hidden blocks of h(z, w)")
       .add("generator_width", c.generator.width, "width of h; 0 = the paper's table, >= 32")
       .add("batch_norm_from_dim", c.batch_norm_from_dim, "BatchNorm in h when d >= this")
-      .add("generator_film", c.generator_film, "scale and shift each BatchNorm's output by functions of w (FiLM)")
+      .add("generator_film", c.generator_film, "scale and shift each hidden block of h (after its BatchNorm, if any) by functions of w (FiLM)")
       .add("generator_final_activation", c.generator.final_activation, "PReLU on h's output")
       .add("latent_dim", c.latent_dim, "dimension of Z; 0 = d");
   return f;

@@ -8,7 +8,7 @@ ConditionalGeneratorImpl::ConditionalGeneratorImpl(int64_t latent_dim, int64_t c
   body_ = register_module("body", Generator(latent_dim + context_dim, dim, config, gen));
   scale_ = register_parameter("scale", at::zeros({dim, context_dim}));
   shift_ = register_parameter("shift", at::zeros({dim, context_dim}));
-  for (int64_t l = 0; film && l < body_->normalisations(); ++l) {
+  for (int64_t l = 0; film && l < body_->hidden_blocks(); ++l) {
     film_scale_.push_back(register_parameter("film_scale_" + std::to_string(l), at::zeros({body_->width(), context_dim})));
     film_shift_.push_back(register_parameter("film_shift_" + std::to_string(l), at::zeros({body_->width(), context_dim})));
   }

@@ -10,10 +10,11 @@
 // and G's BatchNorm normalises each batch, so G alone loses most of how c
 // moves and scales its output (the barycenter's mean is linear in the
 // weights, sum_i w_i m_i); the output map gives both back directly. For the
-// same reason each BatchNorm's output can be scaled and shifted feature-wise
-// by (1 + A_l c, B_l c) (FiLM, Perez et al. 2018; A_l, B_l start at zero;
-// optional): a batch's c then moves every hidden layer, not only the input
-// layer whose c-dependent part the next BatchNorm subtracts again.
+// same reason each hidden block's features (after its BatchNorm, if any)
+// can be scaled and shifted by (1 + A_l c, B_l c) (FiLM, Perez et al. 2018;
+// A_l, B_l start at zero; optional): a batch's c then moves every hidden
+// layer, not only the input layer whose c-dependent part the next BatchNorm
+// subtracts again; without BatchNorm it gives c a multiplicative path.
 //
 // Example:
 //   nn::ConditionalGenerator h(/*latent=*/2, /*context=*/3, /*dim=*/2, nn::GeneratorConfig{}, /*film=*/false, gen);
@@ -31,7 +32,7 @@ namespace wbary::nn {
 class ConditionalGeneratorImpl : public torch::nn::Module {
  public:
   /// A generator from latent_dim + context_dim (the weights) inputs to dim outputs.
-  /// film: each BatchNorm's output scaled and shifted by (1 + A_l c, B_l c).
+  /// film: each hidden block's features scaled and shifted by (1 + A_l c, B_l c).
   ConditionalGeneratorImpl(int64_t latent_dim, int64_t context_dim, int64_t dim, GeneratorConfig config, bool film,
                            at::Generator& gen);
   /// z [n, latent], c [n, context] -> [n, dim].
@@ -42,7 +43,7 @@ class ConditionalGeneratorImpl : public torch::nn::Module {
  private:
   Generator body_{nullptr};
   at::Tensor scale_, shift_;  ///< S, T: [dim, context]
-  std::vector<at::Tensor> film_scale_, film_shift_;  ///< A_l, B_l: [width, context], one per BatchNorm
+  std::vector<at::Tensor> film_scale_, film_shift_;  ///< A_l, B_l: [width, context], one per hidden block
   int64_t latent_dim_;
 };
 TORCH_MODULE(ConditionalGenerator);

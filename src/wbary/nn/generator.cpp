@@ -61,16 +61,16 @@ GeneratorImpl::GeneratorImpl(int64_t latent_dim, int64_t dim, GeneratorConfig co
 at::Tensor GeneratorImpl::forward(at::Tensor z) { return forward(std::move(z), {}); }
 
 at::Tensor GeneratorImpl::forward(at::Tensor z, const std::vector<std::pair<at::Tensor, at::Tensor>>& modulation) {
-  if (!modulation.empty() && modulation.size() != norms_->size()) {
+  if (!modulation.empty() && static_cast<int64_t>(modulation.size()) != hidden_blocks()) {
     throw InvalidArgument("Generator: " + std::to_string(modulation.size()) + " modulations for " +
-                          std::to_string(norms_->size()) + " BatchNorm layers");
+                          std::to_string(hidden_blocks()) + " hidden blocks");
   }
   const size_t n_lin = linears_->size();
   for (size_t l = 0; l < n_lin; ++l) {
     z = linears_[l]->as<torch::nn::Linear>()->forward(z);
     const bool last = l + 1 == n_lin;
-    if (!last && l > 0 && config_.batch_norm) {
-      z = norms_[l - 1]->as<torch::nn::BatchNorm1d>()->forward(z);
+    if (!last && l > 0) {
+      if (config_.batch_norm) z = norms_[l - 1]->as<torch::nn::BatchNorm1d>()->forward(z);
       if (!modulation.empty()) z = at::addcmul(modulation[l - 1].second, z, modulation[l - 1].first);
     }
     if (!last || config_.final_activation) z = activations_[l]->as<torch::nn::PReLU>()->forward(z);

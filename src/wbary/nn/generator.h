@@ -47,14 +47,17 @@ class GeneratorImpl : public torch::nn::Module {
 
   /// [n, latent] -> [n, dim].
   at::Tensor forward(at::Tensor z);
-  /// The same with each BatchNorm's output scaled and shifted, feature-wise,
-  /// by modulation[k] = {scale, shift} ([n or 1, width] each) before its
-  /// activation: FiLM (Perez et al. 2018), how a context that is constant
-  /// over a batch reaches features that BatchNorm re-centres
-  /// (nn/conditional_generator.h). One pair per BatchNorm (normalisations()).
+  /// The same with each hidden block's features scaled and shifted by
+  /// modulation[k] = {scale, shift} ([n or 1, width] each) before its
+  /// activation (after its BatchNorm when there is one): FiLM (Perez et al.
+  /// 2018), how a context that is constant over a batch reaches features
+  /// that BatchNorm re-centres, and a multiplicative path for it without
+  /// BatchNorm (nn/conditional_generator.h). One pair per hidden block
+  /// (hidden_blocks()).
   at::Tensor forward(at::Tensor z, const std::vector<std::pair<at::Tensor, at::Tensor>>& modulation);
-  /// Number of BatchNorm layers (0 without BatchNorm).
-  int64_t normalisations() const { return static_cast<int64_t>(norms_->size()); }
+  /// Number of width x width blocks between the first and the last layer
+  /// (GeneratorConfig::hidden_layers); each has a BatchNorm when batch_norm.
+  int64_t hidden_blocks() const { return config_.hidden_layers; }
   /// Neurons per hidden layer.
   int64_t width() const { return config_.width; }
 
