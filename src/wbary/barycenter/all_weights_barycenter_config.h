@@ -42,13 +42,15 @@ struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   /// BatchNorm folds h's samples (the README's triangle: median UVP 4.5 %
   /// with it and FiLM, 1.8 % without), hence off below d = 4.
   int64_t batch_norm_from_dim = 4;
-  /// Each of h's BatchNorms followed by a feature-wise scale and shift that
-  /// are linear in w (FiLM, nn/conditional_generator.h): BatchNorm subtracts
-  /// the shift a batch's constant w gives its inputs, FiLM gives it back.
-  /// With BatchNorm at d = 2 on three Gaussians it removes a weak region
-  /// (worst BW2-UVP over 20 weight vectors 0.73 % -> 0.18 %); at d = 8 it
-  /// changes little (worst 0.116 % -> 0.113 %, the reference weights
-  /// slightly worse), so off by default (BENCHMARKS.md).
+  /// Each hidden block of h (after its BatchNorm, if any) followed by a
+  /// feature-wise scale and shift that are linear in w (FiLM,
+  /// nn/conditional_generator.h): BatchNorm subtracts the shift a batch's
+  /// constant w gives its inputs, FiLM gives it back. With BatchNorm at d = 2
+  /// on three Gaussians it removes a weak region (worst BW2-UVP over 20
+  /// weight vectors 0.73 % -> 0.18 %); at d = 8 it changes little (worst
+  /// 0.116 % -> 0.113 %); without BatchNorm at d = 2 it is no better than the
+  /// defaults (worst 0.80 % against 1.10 %, two of the three reference
+  /// weights worse). So off by default (BENCHMARKS.md).
   bool generator_film = false;
   int64_t latent_dim = 0;  ///< dimension of Z ~ N(0, I); 0 = d
 
