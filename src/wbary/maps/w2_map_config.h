@@ -49,12 +49,12 @@ struct W2MapConfig {
   int64_t batch_size = 1024;  ///< samples of the source and of the target per step
   /// AdamW(b1 = 0.5, b2 = 0.5, weight decay 1e-4), learning rate cosine-decayed
   /// to learning_rate * final_lr_fraction. Amos's hd_benchmark config starts
-  /// at 5e-4 for 250 000 GPU steps; on a CPU budget (3-20x fewer steps) that
+  /// at 5e-4 for 250 000 GPU steps; on a CPU budget (3-17x fewer steps) that
   /// rate leaves the map far from its optimum: on Korotin's pairs, 10 minutes
   /// on one thread, d = 16, forward L2-UVP 8.0 % at 5e-4, 2.1 % at 3e-3,
   /// 0.83 % at 5e-3, 0.59 % at 1e-2 (the paper's 250 000 steps: 0.77 %);
   /// d = 8: 3.4 / 0.61 / 0.56 % at 5e-4 / 5e-3 / 1e-2; d = 2 unchanged
-  /// (BENCHMARKS.md, "the learning rate"). 5e-3 takes most of that gain with
+  /// (BENCHMARKS.md, "The learning rate on a CPU budget"). 5e-3 takes most of that gain with
   /// a margin below the rates not yet tried at d >= 32; `--lr 5e-4` is the paper's.
   double learning_rate = 5e-3;
   double final_lr_fraction = 1e-4;  ///< the cosine schedule ends at learning_rate times this
