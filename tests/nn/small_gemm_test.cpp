@@ -40,5 +40,32 @@ TEST(SmallGemm, EveryLayoutMatchesMatmul) {
   }
 }
 
+// Repeated shapes go through the per-thread kernel table: the same product
+// twice, then interleaved with other shapes and accumulate flags, must keep
+// giving matmul's answer (a stale table entry would not).
+TEST(SmallGemm, RepeatedShapesKeepTheirKernels) {
+  at::manual_seed(12);
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+             {100, 32, 16}, {100, 16, 32}, {32, 16, 100}, {100, 32, 32}}) {
+      check_all<double>(m, n, k, 1e-12);
+    }
+  }
+}
+
+TEST(SmallGemm, TransposeMatchesAten) {
+  at::manual_seed(13);
+  for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{4, 2}, {32, 16}, {32, 32}, {7, 13}, {300, 5}}) {
+    const at::Tensor a = at::randn({rows, cols}, at::kDouble);
+    at::Tensor out = at::empty({cols, rows}, at::kDouble);
+    transpose<double>(a.data_ptr<double>(), out.data_ptr<double>(), rows, cols);
+    EXPECT_TRUE(at::equal(out, a.t().contiguous())) << rows << "x" << cols;
+    const at::Tensor af = a.to(at::kFloat);
+    at::Tensor outf = at::empty({cols, rows}, at::kFloat);
+    transpose<float>(af.data_ptr<float>(), outf.data_ptr<float>(), rows, cols);
+    EXPECT_TRUE(at::equal(outf, af.t().contiguous())) << rows << "x" << cols;
+  }
+}
+
 }  // namespace
 }  // namespace wbary::nn::cpu

@@ -43,15 +43,33 @@ bool xsmm_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_t
   const libxsmm_blasint lda = trans_b ? k : n, ldb = trans_a ? m : k, ldc = n;
   const T alpha = 1, beta = accumulate ? 1 : 0;
   const int flags = (trans_b ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
-  const auto kernel = [&] {
+  using Kernel = std::conditional_t<std::is_same_v<T, float>, libxsmm_smmfunction, libxsmm_dmmfunction>;
+  // LIBXSMM's own dispatch hashes a full GEMM descriptor on every call
+  // (~2 % of an NWB iteration at d = 16, perf); the kernels repeat a handful
+  // of shapes, so a small direct-mapped table per thread answers first.
+  // Refusals are cached too (kernel == nullptr with the key set).
+  struct Entry {
+    int64_t m = -1, n = -1, k = -1;
+    int flags = -1;
+    bool accumulate = false;
+    Kernel kernel = nullptr;
+  };
+  thread_local Entry table[64];
+  Entry& e = table[static_cast<uint64_t>(m * 73856093 ^ n * 19349663 ^ k * 83492791 ^ flags * 7 ^ (accumulate ? 1 : 0)) & 63];
+  if (e.m != m || e.n != n || e.k != k || e.flags != flags || e.accumulate != accumulate) {
     if constexpr (std::is_same_v<T, float>) {
-      return libxsmm_smmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+      e.kernel = libxsmm_smmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
     } else {
-      return libxsmm_dmmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+      e.kernel = libxsmm_dmmdispatch(n, m, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
     }
-  }();
-  if (!kernel) return false;
-  kernel(b, a, c);
+    e.m = m;
+    e.n = n;
+    e.k = k;
+    e.flags = flags;
+    e.accumulate = accumulate;
+  }
+  if (!e.kernel) return false;
+  e.kernel(b, a, c);
   return true;
 }
 #endif
@@ -67,9 +85,23 @@ void small_gemm(const T* a, bool trans_a, const T* b, bool trans_b, T* c, int64_
   eigen_gemm(a, trans_a, b, trans_b, c, m, n, k, accumulate);
 }
 
+template <typename T>
+void transpose(const T* in, T* out, int64_t rows, int64_t cols) {
+#if WBARY_WITH_LIBXSMM
+  // Column-major in LIBXSMM's terms: `in` is cols x rows with leading
+  // dimension cols, `out` rows x cols with leading dimension rows.
+  libxsmm_otrans(out, in, sizeof(T), static_cast<libxsmm_blasint>(cols), static_cast<libxsmm_blasint>(rows),
+                 static_cast<libxsmm_blasint>(cols), static_cast<libxsmm_blasint>(rows));
+#else
+  Eigen::Map<Mat<T>>(out, cols, rows) = CMap<T>(in, rows, cols).transpose();
+#endif
+}
+
 bool small_gemm_uses_libxsmm() { return WBARY_WITH_LIBXSMM != 0; }
 
 template void small_gemm<float>(const float*, bool, const float*, bool, float*, int64_t, int64_t, int64_t, bool);
 template void small_gemm<double>(const double*, bool, const double*, bool, double*, int64_t, int64_t, int64_t, bool);
+template void transpose<float>(const float*, float*, int64_t, int64_t);
+template void transpose<double>(const double*, double*, int64_t, int64_t);
 
 }  // namespace wbary::nn::cpu
