@@ -21,14 +21,15 @@ def outer_iteration_gflop(d, n=3, batch=100, layers=3, g_steps=6, f_steps=4):
     """GEMM FLOPs of one fused outer iteration (nn/icnn_cpu.cpp), H = 2d.
 
     Per network, with F = 2 B H d and G = 2 B H^2 (one x A^T and one z W^T product):
-    g-update 7LF + 9(L-1)G, f-update (batch 2B + recomputing grad g) 6LF + 8(L-1)G,
+    g-update 7LF + 8(L-1)G (the directional derivative reuses the reverse sweep's delta_{l+1} W_l; 9(L-1)G
+    before 2026-12-02), f-update (batch 2B + recomputing grad g) 6LF + 8(L-1)G,
     h-update 2LF + 2(L-1)G; K_g K_f g-, K_f f- and one h-update per iteration.
     """
     h = 2 * d
     F = 2 * batch * h * d
     G = 2 * batch * h * h
     L = layers
-    g = 7 * L * F + 9 * (L - 1) * G
+    g = 7 * L * F + 8 * (L - 1) * G
     f = 6 * L * F + 8 * (L - 1) * G
     hh = 2 * L * F + 2 * (L - 1) * G
     return n * (g_steps * f_steps * g + f_steps * f + hh) / 1e9
