@@ -1,8 +1,9 @@
 // NWB's generator h and NWB-II's conditional generator h(z, w)
 // (nn/generator.h, nn/conditional_generator.h): the FiLM-modulated forward
 // pass against a layer-by-layer reference written here from the module's
-// parameters, and the conditional generator's FiLM terms starting neutral
-// and learning.
+// parameters, the conditional generator's FiLM terms starting neutral
+// and learning, and the closed-form training pass (nn/generator_cpu.h)
+// against autograd.
 #include <gtest/gtest.h>
 
 #include <torch/autograd.h>
@@ -15,6 +16,7 @@
 #include "wbary/error.h"
 #include "wbary/nn/conditional_generator.h"
 #include "wbary/nn/generator.h"
+#include "wbary/nn/generator_cpu.h"
 
 namespace wbary::nn {
 namespace {
@@ -122,6 +124,80 @@ TEST(ConditionalGenerator, FilmStartsNeutralAndLetsAConstantContextMoveHiddenFea
   torch::NoGradGuard ng;
   const double moved = (h->forward(z, c2) - h->forward(z, c)).abs().max().item<double>();
   EXPECT_GT(moved, 1e-3);
+}
+
+// The closed-form h-update pass against the module's forward and autograd:
+// two identical generators (same seed), one through GeneratorTrainingPass,
+// one through forward() + backward() of sum(cotangent * h(z)), twice in a
+// row (gradients accumulate, running statistics move twice). float64: every
+// quantity is a short sum of products, so 1e-10 is round-off with margin;
+// float32: 1e-4 relative.
+template <typename T>
+void expect_training_pass_matches_autograd(bool batch_norm, bool final_activation, int64_t hidden_layers) {
+  const auto dtype = std::is_same_v<T, double> ? at::kDouble : at::kFloat;
+  const double tol = std::is_same_v<T, double> ? 1e-10 : 1e-4;
+  GeneratorConfig config = small_config();
+  config.batch_norm = batch_norm;
+  config.final_activation = final_activation;
+  config.hidden_layers = hidden_layers;
+  at::Generator g1 = data::make_generator(5), g2 = data::make_generator(5);
+  Generator mine(3, 2, config, g1), ref(3, 2, config, g2);
+  for (Generator* h : {&mine, &ref}) {
+    (*h)->to(dtype);
+    (*h)->train();
+  }
+  ASSERT_TRUE(cpu::GeneratorTrainingPass::supported(*mine));
+  cpu::GeneratorTrainingPass pass;
+  at::Generator gen = data::make_generator(6);
+  const std::string what = "bn " + std::to_string(batch_norm) + " final " + std::to_string(final_activation) +
+                           " hidden " + std::to_string(hidden_layers);
+  for (int round = 0; round < 2; ++round) {
+    const at::Tensor z = at::randn({20, 3}, gen, dtype), cot = at::randn({20, 2}, gen, dtype);
+    const at::Tensor out = pass.forward(*mine, z);
+    pass.backward(*mine, cot);
+    const at::Tensor want = ref->forward(z);
+    (want * cot).sum().backward();
+    // Relative to max(|b|, 1): a Linear's bias in front of a BatchNorm has a
+    // zero gradient (the normalisation removes the mean), so both sides are
+    // round-off there and only an absolute comparison means anything.
+    auto rel = [](const at::Tensor& a, const at::Tensor& b) {
+      return ((a - b).abs().max() / b.abs().max().clamp_min(1.0)).item<double>();
+    };
+    EXPECT_LT(rel(out, want.detach()), tol) << what;
+    const auto mp = mine->named_parameters(), rp = ref->named_parameters();
+    for (const auto& p : rp) {
+      ASSERT_TRUE(p.value().grad().defined()) << p.key();
+      EXPECT_LT(rel(mp[p.key()].grad(), p.value().grad()), tol) << what << " gradient of " << p.key();
+    }
+    const auto mb = mine->named_buffers(), rb = ref->named_buffers();
+    for (const auto& b : rb) {
+      if (b.value().is_floating_point()) {
+        EXPECT_LT(rel(mb[b.key()], b.value()), tol) << what << " buffer " << b.key();
+      } else {
+        EXPECT_TRUE(at::equal(mb[b.key()], b.value())) << what << " buffer " << b.key();
+      }
+    }
+  }
+}
+
+TEST(GeneratorTrainingPass, MatchesAutogradInFloat64) {
+  for (bool bn : {true, false}) {
+    for (bool final_activation : {true, false}) {
+      for (int64_t hidden : {0, 2}) expect_training_pass_matches_autograd<double>(bn, final_activation, hidden);
+    }
+  }
+}
+
+TEST(GeneratorTrainingPass, MatchesAutogradInFloat32) { expect_training_pass_matches_autograd<float>(true, true, 2); }
+
+TEST(GeneratorTrainingPass, RefusesEvalModeAndBackwardFirst) {
+  at::Generator gen = data::make_generator(7);
+  Generator h(3, 2, small_config(), gen);
+  h->eval();  // running statistics: not the training pass's job
+  EXPECT_FALSE(cpu::GeneratorTrainingPass::supported(*h));
+  h->train();
+  cpu::GeneratorTrainingPass pass;
+  EXPECT_THROW(pass.backward(*h, at::zeros({4, 2})), InvalidArgument);
 }
 
 }  // namespace

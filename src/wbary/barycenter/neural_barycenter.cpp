@@ -230,8 +230,10 @@ training::StepInfo NeuralBarycenter::step() {
   at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kLatentStream, step_));
   const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(options);
 
-  // h(Z) once per outer iteration: h is fixed inside the f/g loops.
-  at::Tensor mu = h->forward(z);  // [B, d], in h's graph
+  // h(Z) once per outer iteration: h is fixed inside the f/g loops. The
+  // fused engine runs h without a graph on the CPU (nn/generator_cpu.h).
+  const bool h_closed_form = c.engine == Engine::kFused && nn::cpu::GeneratorTrainingPass::supported(*h);
+  at::Tensor mu = h_closed_form ? h_pass_.forward(*h, z) : h->forward(z);  // [B, d], in h's graph if autograd
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
   const at::Tensor y_sq = 0.5 * (y * y).sum(-1).mean(1);  // [N], for the cost estimate
 
@@ -266,14 +268,14 @@ training::StepInfo NeuralBarycenter::step() {
     const at::Tensor dmu = (mu.detach() - packed.narrow(0, 0, B * d).view({B, d})) / static_cast<double>(B);
     loss_h = half_sq.detach() - packed[B * d];
     reported = packed.narrow(0, B * d + 1, 3);
-    mu.backward(dmu);
+    h_closed_form ? h_pass_.backward(*h, dmu) : mu.backward(dmu);
   } else if (c.engine == Engine::kFused) {
     // d/dmu = (mu - sum_i a_i grad f_i(mu)) / B, backpropagated through h only.
     at::Tensor f_grad, f_value;
     weighted_potential_gradient(mu_n, f_grad, f_value);
     const at::Tensor dmu = (mu.detach() - f_grad) / static_cast<double>(B);
     loss_h = half_sq.detach() - f_value;
-    mu.backward(dmu);
+    h_closed_form ? h_pass_.backward(*h, dmu) : mu.backward(dmu);
   } else {
     const at::Tensor f_h = f.value(mu.unsqueeze(0).expand({N, B, d})).mean(1);  // [N]
     loss_h = half_sq - (weights_ * f_h).sum();

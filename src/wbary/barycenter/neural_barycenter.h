@@ -38,6 +38,7 @@
 #include "wbary/barycenter/neural_barycenter_model.h"
 #include "wbary/barycenter/problem.h"
 #include "wbary/distributed/marginal_partition.h"
+#include "wbary/nn/generator_cpu.h"
 #include "wbary/nn/identity_fit.h"
 #include "wbary/training/schedule_horizon.h"
 #include "wbary/training/training.h"
@@ -134,6 +135,9 @@ class NeuralBarycenter : public BarycenterSolver {
   std::unique_ptr<NeuralBarycenterModel> averaged_;  ///< config.averaging > 0
   std::unique_ptr<nn::FlatAdam> opt_f_, opt_g_;
   std::unique_ptr<nn::ModuleAdam> opt_h_;
+  /// The fused engine's h-update on the CPU (closed-form forward and reverse
+  /// sweep of h, no autograd graph).
+  nn::cpu::GeneratorTrainingPass h_pass_;
   at::Tensor weights_;  ///< a_i as [N] in the network dtype
   int64_t step_ = 0;
   training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor; the schedule's length (config.schedule_seconds)

@@ -65,6 +65,18 @@ class GeneratorImpl : public torch::nn::Module {
   int64_t latent_dim() const { return latent_dim_; }
   /// Output dimension d (the barycenter's).
   int64_t dim() const { return dim_; }
+  // The layers, for passes written outside autograd (nn/generator_cpu.h):
+  // layer l is linears()[l], then norms()[l - 1] for hidden blocks l >= 1
+  // (batch_norm), then activations()[l] (every layer but the last unless
+  // final_activation).
+  /// The configuration the generator was built with.
+  const GeneratorConfig& config() const { return config_; }
+  /// The Linear layers, first to last.
+  torch::nn::ModuleList& linears() { return linears_; }
+  /// The hidden blocks' BatchNorm1d layers (empty without batch_norm).
+  torch::nn::ModuleList& norms() { return norms_; }
+  /// The PReLU layers, one per Linear but the last (and the last's when final_activation).
+  torch::nn::ModuleList& activations() { return activations_; }
 
  private:
   int64_t latent_dim_;

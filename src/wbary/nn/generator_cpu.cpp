@@ -1,0 +1,194 @@
+#include "wbary/nn/generator_cpu.h"
+
+#include <Eigen/Core>
+#include <cstring>
+
+#include "wbary/error.h"
+#include "wbary/nn/small_gemm.h"
+
+namespace wbary::nn::cpu {
+namespace {
+
+template <typename T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MapMat = Eigen::Map<Mat<T>>;
+template <typename T>
+using RowVec = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+template <typename T>
+using MapRow = Eigen::Map<RowVec<T>>;
+
+torch::nn::LinearImpl& linear(GeneratorImpl& h, size_t l) { return *h.linears()[l]->as<torch::nn::LinearImpl>(); }
+torch::nn::BatchNorm1dImpl& norm(GeneratorImpl& h, size_t l) {
+  return *h.norms()[l - 1]->as<torch::nn::BatchNorm1dImpl>();
+}
+torch::nn::PReLUImpl& prelu(GeneratorImpl& h, size_t l) { return *h.activations()[l]->as<torch::nn::PReLUImpl>(); }
+bool has_norm(const GeneratorImpl& h, size_t l, size_t n) { return h.config().batch_norm && l > 0 && l + 1 < n; }
+bool has_activation(const GeneratorImpl& h, size_t l, size_t n) { return l + 1 < n || h.config().final_activation; }
+
+// .grad() of p, allocated as zeros where undefined.
+at::Tensor& gradient_of(const at::Tensor& p) {
+  at::Tensor& g = const_cast<at::Tensor&>(p).mutable_grad();
+  if (!g.defined()) g = at::zeros_like(p);
+  return g;
+}
+
+}  // namespace
+
+bool GeneratorTrainingPass::supported(GeneratorImpl& h) {
+  if (!h.is_training()) return false;
+  const at::Tensor& w = linear(h, 0).weight;
+  if (!w.device().is_cpu() || (w.scalar_type() != at::kFloat && w.scalar_type() != at::kDouble)) return false;
+  for (const auto& p : h.parameters()) {
+    if (!p.is_contiguous() || p.scalar_type() != w.scalar_type()) return false;
+  }
+  if (h.config().batch_norm) {
+    for (size_t k = 0; k < h.norms()->size(); ++k) {
+      const auto& o = norm(h, k + 1).options;
+      if (!o.momentum().has_value() || !o.affine() || !o.track_running_stats()) return false;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, std::vector<at::Tensor>& inputs,
+                               std::vector<at::Tensor>& xhats, std::vector<at::Tensor>& invstds,
+                               std::vector<at::Tensor>& act_ins) {
+  torch::NoGradGuard no_grad;
+  const size_t n = h.linears()->size();
+  const int64_t B = z.size(0);
+  at::Tensor x = z.contiguous();
+  for (size_t l = 0; l < n; ++l) {
+    auto& lin = linear(h, l);
+    const int64_t out = lin.weight.size(0), in = lin.weight.size(1);
+    if (x.size(1) != in) throw InvalidArgument("generator pass: input width " + std::to_string(x.size(1)) +
+                                               ", layer " + std::to_string(l) + " expects " + std::to_string(in));
+    inputs[l] = x;
+    // u = x W^T + b: bias rows first, then the product accumulates (W^T copied: LIBXSMM has no kernel for it).
+    at::Tensor u = at::empty({B, out}, x.options());
+    T* ud = u.data_ptr<T>();
+    const T* bias = lin.bias.data_ptr<T>();
+    for (int64_t r = 0; r < B; ++r) std::memcpy(ud + r * out, bias, sizeof(T) * out);
+    std::vector<T> wt(static_cast<size_t>(in * out));
+    transpose<T>(lin.weight.data_ptr<T>(), wt.data(), out, in);
+    small_gemm<T>(x.data_ptr<T>(), false, wt.data(), false, ud, B, out, in, /*accumulate=*/true);
+    MapMat<T> U(ud, B, out);
+    if (has_norm(h, l, n)) {
+      // BatchNorm1d in train mode: batch mean and biased variance normalise;
+      // the running variance takes the unbiased one (torch's convention).
+      auto& bn = norm(h, l);
+      const double eps = bn.options.eps(), momentum = *bn.options.momentum();
+      const Eigen::Array<double, 1, Eigen::Dynamic> mean = U.template cast<double>().colwise().mean().array();
+      const Eigen::Array<double, 1, Eigen::Dynamic> var =
+          (U.template cast<double>().array().rowwise() - mean).square().colwise().sum() / static_cast<double>(B);
+      at::Tensor invstd = at::empty({out}, x.options());
+      MapRow<T> inv(invstd.data_ptr<T>(), out);
+      inv = (var + eps).rsqrt().template cast<T>().matrix();
+      U.array().rowwise() -= mean.template cast<T>();
+      U.array().rowwise() *= inv.array();
+      xhats[l] = u.clone();
+      invstds[l] = invstd;
+      U.array().rowwise() *= MapRow<T>(bn.weight.data_ptr<T>(), out).array();
+      U.array().rowwise() += MapRow<T>(bn.bias.data_ptr<T>(), out).array();
+      MapRow<T> rm(bn.running_mean.data_ptr<T>(), out), rv(bn.running_var.data_ptr<T>(), out);
+      rm = ((1 - momentum) * rm.template cast<double>().array() + momentum * mean).template cast<T>().matrix();
+      const double unbias = static_cast<double>(B) / static_cast<double>(B - 1);
+      rv = ((1 - momentum) * rv.template cast<double>().array() + momentum * unbias * var).template cast<T>().matrix();
+      bn.num_batches_tracked.add_(1);
+    }
+    if (has_activation(h, l, n)) {
+      act_ins[l] = u;
+      const T a = prelu(h, l).weight.data_ptr<T>()[0];
+      at::Tensor o = at::empty_like(u);
+      const T* s = ud;
+      T* od = o.data_ptr<T>();
+      for (int64_t i = 0; i < B * out; ++i) od[i] = s[i] > T(0) ? s[i] : a * s[i];
+      x = o;
+    } else {
+      x = u;
+    }
+  }
+  return x;
+}
+
+template <typename T>
+static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const std::vector<at::Tensor>& inputs,
+                          const std::vector<at::Tensor>& xhats, const std::vector<at::Tensor>& invstds,
+                          const std::vector<at::Tensor>& act_ins) {
+  torch::NoGradGuard no_grad;
+  const size_t n = h.linears()->size();
+  const int64_t B = cotangent.size(0);
+  at::Tensor g = cotangent.contiguous().clone();
+  for (size_t l = n; l-- > 0;) {
+    auto& lin = linear(h, l);
+    const int64_t out = lin.weight.size(0), in = lin.weight.size(1);
+    T* gd = g.data_ptr<T>();
+    if (has_activation(h, l, n)) {
+      // PReLU: d/ds = 1 (s > 0) or a; d/da = s on s <= 0.
+      const T a = prelu(h, l).weight.data_ptr<T>()[0];
+      const T* s = act_ins[l].data_ptr<T>();
+      double da = 0;
+      for (int64_t i = 0; i < B * out; ++i) {
+        if (!(s[i] > T(0))) {
+          da += static_cast<double>(gd[i]) * static_cast<double>(s[i]);
+          gd[i] *= a;
+        }
+      }
+      gradient_of(prelu(h, l).weight).data_ptr<T>()[0] += static_cast<T>(da);
+    }
+    MapMat<T> G(gd, B, out);
+    if (has_norm(h, l, n)) {
+      // y = gamma xhat + beta with batch statistics:
+      // du = invstd / B (B dxhat - sum_b dxhat - xhat sum_b dxhat xhat), dxhat = g gamma.
+      auto& bn = norm(h, l);
+      const MapMat<T> Xh(const_cast<T*>(xhats[l].data_ptr<T>()), B, out);
+      const MapRow<T> inv(const_cast<T*>(invstds[l].data_ptr<T>()), out);
+      MapRow<T>(gradient_of(bn.weight).data_ptr<T>(), out) += (G.array() * Xh.array()).colwise().sum().matrix();
+      MapRow<T>(gradient_of(bn.bias).data_ptr<T>(), out) += G.colwise().sum();
+      G.array().rowwise() *= MapRow<T>(bn.weight.data_ptr<T>(), out).array();
+      const RowVec<T> sum_dxhat = G.colwise().sum();
+      const RowVec<T> sum_dxhat_xhat = (G.array() * Xh.array()).colwise().sum().matrix();
+      const T inv_b = T(1) / static_cast<T>(B);
+      G = ((G.array().rowwise() - sum_dxhat.array() * inv_b) - Xh.array().rowwise() * (sum_dxhat_xhat.array() * inv_b))
+              .matrix();
+      G.array().rowwise() *= inv.array();
+    }
+    // dW += g^T x, db += sum_b g, and g <- g W for the layer below.
+    small_gemm<T>(gd, true, inputs[l].data_ptr<T>(), false, gradient_of(lin.weight).data_ptr<T>(), out, in, B,
+                  /*accumulate=*/true);
+    // A bias in front of a BatchNorm has a zero gradient (the batch mean
+    // removes it); summing du would only add round-off, which Adam's
+    // normalisation turns into a random walk of the bias by ~lr a step.
+    at::Tensor& bias_grad = gradient_of(lin.bias);
+    if (!has_norm(h, l, n)) MapRow<T>(bias_grad.data_ptr<T>(), out) += G.colwise().sum();
+    if (l > 0) {
+      at::Tensor below = at::empty({B, in}, g.options());
+      small_gemm<T>(gd, false, lin.weight.data_ptr<T>(), false, below.data_ptr<T>(), B, in, out, false);
+      g = below;
+    }
+  }
+}
+
+at::Tensor GeneratorTrainingPass::forward(GeneratorImpl& h, const at::Tensor& z) {
+  const size_t n = h.linears()->size();
+  if (h.config().batch_norm && z.size(0) < 2) throw InvalidArgument("generator pass: BatchNorm needs a batch of >= 2");
+  for (auto* v : {&inputs_, &xhats_, &invstds_, &act_ins_}) v->assign(n, at::Tensor());
+  const at::Tensor zc = z.to(linear(h, 0).weight.scalar_type());
+  return zc.scalar_type() == at::kDouble ? forward_impl<double>(h, zc, inputs_, xhats_, invstds_, act_ins_)
+                                         : forward_impl<float>(h, zc, inputs_, xhats_, invstds_, act_ins_);
+}
+
+void GeneratorTrainingPass::backward(GeneratorImpl& h, const at::Tensor& cotangent) {
+  if (inputs_.size() != h.linears()->size() || !inputs_[0].defined()) {
+    throw InvalidArgument("generator pass: backward() before forward()");
+  }
+  const at::Tensor c = cotangent.to(linear(h, 0).weight.scalar_type());
+  if (c.scalar_type() == at::kDouble) {
+    backward_impl<double>(h, c, inputs_, xhats_, invstds_, act_ins_);
+  } else {
+    backward_impl<float>(h, c, inputs_, xhats_, invstds_, act_ins_);
+  }
+}
+
+}  // namespace wbary::nn::cpu
