@@ -67,5 +67,15 @@ TEST(SmallGemm, TransposeMatchesAten) {
   }
 }
 
+TEST(SmallGemm, FillRowsRepeatsTheRow) {
+  at::manual_seed(14);
+  for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 4}, {2, 3}, {7, 32}, {100, 5}}) {
+    const at::Tensor row = at::randn({cols}, at::kDouble);
+    at::Tensor out = at::full({rows, cols}, -1.0, at::kDouble);
+    fill_rows<double>(out.data_ptr<double>(), row.data_ptr<double>(), rows, cols);
+    EXPECT_TRUE(at::equal(out, row.unsqueeze(0).expand({rows, cols}))) << rows << "x" << cols;
+  }
+}
+
 }  // namespace
 }  // namespace wbary::nn::cpu

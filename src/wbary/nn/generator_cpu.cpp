@@ -1,7 +1,6 @@
 #include "wbary/nn/generator_cpu.h"
 
 #include <Eigen/Core>
-#include <cstring>
 
 #include "wbary/error.h"
 #include "wbary/nn/small_gemm.h"
@@ -68,8 +67,7 @@ static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, std::vecto
     // u = x W^T + b: bias rows first, then the product accumulates (W^T copied: LIBXSMM has no kernel for it).
     at::Tensor u = at::empty({B, out}, x.options());
     T* ud = u.data_ptr<T>();
-    const T* bias = lin.bias.data_ptr<T>();
-    for (int64_t r = 0; r < B; ++r) std::memcpy(ud + r * out, bias, sizeof(T) * out);
+    fill_rows(ud, lin.bias.data_ptr<T>(), B, out);
     std::vector<T> wt(static_cast<size_t>(in * out));
     transpose<T>(lin.weight.data_ptr<T>(), wt.data(), out, in);
     small_gemm<T>(x.data_ptr<T>(), false, wt.data(), false, ud, B, out, in, /*accumulate=*/true);
@@ -139,20 +137,19 @@ static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const s
     }
     MapMat<T> G(gd, B, out);
     if (has_norm(h, l, n)) {
-      // y = gamma xhat + beta with batch statistics:
-      // du = invstd / B (B dxhat - sum_b dxhat - xhat sum_b dxhat xhat), dxhat = g gamma.
+      // y = gamma xhat + beta with batch statistics: dgamma = sum_b g xhat,
+      // dbeta = sum_b g, and du = gamma invstd (g - dbeta / B - xhat dgamma / B)
+      // (the textbook dxhat = g gamma form with gamma taken out of the sums).
       auto& bn = norm(h, l);
       const MapMat<T> Xh(const_cast<T*>(xhats[l].data_ptr<T>()), B, out);
       const MapRow<T> inv(const_cast<T*>(invstds[l].data_ptr<T>()), out);
-      MapRow<T>(gradient_of(bn.weight).data_ptr<T>(), out) += (G.array() * Xh.array()).colwise().sum().matrix();
-      MapRow<T>(gradient_of(bn.bias).data_ptr<T>(), out) += G.colwise().sum();
-      G.array().rowwise() *= MapRow<T>(bn.weight.data_ptr<T>(), out).array();
-      const RowVec<T> sum_dxhat = G.colwise().sum();
-      const RowVec<T> sum_dxhat_xhat = (G.array() * Xh.array()).colwise().sum().matrix();
+      const RowVec<T> dgamma = (G.array() * Xh.array()).colwise().sum().matrix();
+      const RowVec<T> dbeta = G.colwise().sum();
+      MapRow<T>(gradient_of(bn.weight).data_ptr<T>(), out) += dgamma;
+      MapRow<T>(gradient_of(bn.bias).data_ptr<T>(), out) += dbeta;
       const T inv_b = T(1) / static_cast<T>(B);
-      G = ((G.array().rowwise() - sum_dxhat.array() * inv_b) - Xh.array().rowwise() * (sum_dxhat_xhat.array() * inv_b))
-              .matrix();
-      G.array().rowwise() *= inv.array();
+      G = ((G.array().rowwise() - dbeta.array() * inv_b) - Xh.array().rowwise() * (dgamma.array() * inv_b)).matrix();
+      G.array().rowwise() *= MapRow<T>(bn.weight.data_ptr<T>(), out).array() * inv.array();
     }
     // dW += g^T x, db += sum_b g, and g <- g W for the layer below.
     small_gemm<T>(gd, true, inputs[l].data_ptr<T>(), false, gradient_of(lin.weight).data_ptr<T>(), out, in, B,

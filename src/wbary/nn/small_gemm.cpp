@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #if WBARY_WITH_LIBXSMM
@@ -97,11 +99,24 @@ void transpose(const T* in, T* out, int64_t rows, int64_t cols) {
 #endif
 }
 
+template <typename T>
+void fill_rows(T* dst, const T* row, int64_t rows, int64_t cols) {
+  if (rows == 0) return;
+  std::memcpy(dst, row, sizeof(T) * cols);
+  for (int64_t filled = 1; filled < rows;) {
+    const int64_t n = std::min(filled, rows - filled);
+    std::memcpy(dst + filled * cols, dst, sizeof(T) * n * cols);
+    filled += n;
+  }
+}
+
 bool small_gemm_uses_libxsmm() { return WBARY_WITH_LIBXSMM != 0; }
 
 template void small_gemm<float>(const float*, bool, const float*, bool, float*, int64_t, int64_t, int64_t, bool);
 template void small_gemm<double>(const double*, bool, const double*, bool, double*, int64_t, int64_t, int64_t, bool);
 template void transpose<float>(const float*, float*, int64_t, int64_t);
 template void transpose<double>(const double*, double*, int64_t, int64_t);
+template void fill_rows<float>(float*, const float*, int64_t, int64_t);
+template void fill_rows<double>(double*, const double*, int64_t, int64_t);
 
 }  // namespace wbary::nn::cpu
