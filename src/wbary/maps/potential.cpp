@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "wbary/error.h"
+#include "wbary/nn/mlp_cpu.h"
 
 namespace wbary::maps {
 namespace {
@@ -43,8 +44,8 @@ void build_mlp(torch::nn::Module& m, std::vector<at::Tensor>& weight, std::vecto
 at::Tensor run_mlp(const std::vector<at::Tensor>& weight, const std::vector<at::Tensor>& bias, at::Tensor z,
                    bool act_on_output) {
   for (size_t l = 0; l < weight.size(); ++l) {
-    z = at::addmm(bias[l], z, weight[l].t());
-    if (l + 1 < weight.size() || act_on_output) z = at::elu(z);
+    z = nn::cpu::linear(z, weight[l], bias[l]);
+    if (l + 1 < weight.size() || act_on_output) nn::cpu::elu_in_place(z);
   }
   return z;
 }
@@ -55,8 +56,8 @@ std::vector<at::Tensor> mlp_outputs(const std::vector<at::Tensor>& weight, const
   std::vector<at::Tensor> z(weight.size());
   at::Tensor h = x;
   for (size_t l = 0; l < weight.size(); ++l) {
-    h = at::addmm(bias[l], h, weight[l].t());
-    if (l + 1 < weight.size() || act_on_output) h = at::elu(h);
+    h = nn::cpu::linear(h, weight[l], bias[l]);
+    if (l + 1 < weight.size() || act_on_output) nn::cpu::elu_in_place(h);
     z[l] = h;
   }
   return z;
@@ -71,11 +72,11 @@ void mlp_parameter_backward(std::vector<at::Tensor>& weight, std::vector<at::Ten
                             bool act_on_output) {
   for (size_t l = weight.size(); l-- > 0;) {
     const bool activated = l + 1 < weight.size() || act_on_output;
-    const at::Tensor delta = activated ? at::elu_backward(cot, 1.0, 1.0, 1.0, /*is_result=*/true, z[l]) : cot;
+    const at::Tensor delta = activated ? nn::cpu::elu_backward_from_output(cot, z[l]) : cot;
     const at::Tensor& input = l == 0 ? x : z[l - 1];
-    weight[l].mutable_grad() = at::mm(delta.t(), input);
+    weight[l].mutable_grad() = nn::cpu::linear_weight_gradient(delta, input);
     bias[l].mutable_grad() = delta.sum(0);
-    if (l > 0) cot = at::mm(delta, weight[l]);
+    if (l > 0) cot = nn::cpu::linear_input_cotangent(delta, weight[l]);
   }
 }
 
@@ -167,8 +168,8 @@ void MlpPotential::value_and_gradient(const at::Tensor& x, at::Tensor& v, at::Te
   // so its cotangent is a column of ones.
   at::Tensor cot = at::ones_like(z[L - 1]);
   for (size_t l = L; l-- > 0;) {
-    const at::Tensor da = at::elu_backward(cot, 1.0, 1.0, 1.0, /*is_result=*/true, z[l]);
-    cot = at::mm(da, weight_[l]);
+    const at::Tensor da = nn::cpu::elu_backward_from_output(cot, z[l]);
+    cot = nn::cpu::linear_input_cotangent(da, weight_[l]);
   }
   g = cot + 2 * half_alpha * x;
 }
