@@ -8,9 +8,15 @@
 # build/wbary and `cp -L build/lib/libwbary.so.0.1`). Prints ms per step
 # of each, the ratio, and each run's final dual / L2-UVP (same iterates).
 #
+# NEW_FLAGS: flags for the new build only, to run the old build's
+# defaults where they have changed since (e.g. against 91e6609:
+# NEW_FLAGS="--lr 5e-4 --conjugate-min-iterations 0"), so that both runs
+# take the same iterates.
+#
 #   bash bench/w2_map_ab.sh /tmp/ab/old /tmp/ab/new [ROUNDS]
 set -euo pipefail
 old=$1 new=$2 rounds=${3:-4}
+new_flags=${NEW_FLAGS:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for d in 8 16; do
@@ -19,14 +25,15 @@ for d in 8 16; do
 done
 for ((r = 1; r <= rounds; r++)); do
   for v in old new; do
-    dir=$old; [ "$v" = new ] && dir=$new
+    dir=$old flags=""
+    [ "$v" = new ] && dir=$new flags=$new_flags
     for d in 8 16; do
       rm -rf "$work/fit"
       LD_LIBRARY_PATH=$dir "$dir/wbary" map fit -s "$work/src$d.npy" -t "$work/tgt$d.npy" --iterations 500 \
-        --threads 1 -q -o "$work/fit" >/dev/null 2>&1
+        --threads 1 -q -o "$work/fit" $flags >/dev/null 2>&1
       /usr/bin/python3 -c "import json;r=json.load(open('$work/fit/report.json'));print('fit-d$d', '$v', 1e3*r['training_seconds']/r['steps'], r['final']['dual'])"
     done
-    LD_LIBRARY_PATH=$dir "$dir/wbary" map bench --dims 2,8,16 --iterations 600 --threads 1 -q 2>&1 |
+    LD_LIBRARY_PATH=$dir "$dir/wbary" map bench --dims 2,8,16 --iterations 600 --threads 1 -q $flags 2>&1 |
       awk -F'|' -v v=$v '/^\| [0-9]/ {gsub(/ /, "", $2); print "bench-d" $2, v, 1000 * $8, $4}'
   done
 done > "$work/runs.txt"
