@@ -2,6 +2,7 @@
 // the library. Errors from the library (wbary::Error) are printed as one
 // line and turn into exit status 1; usage errors exit 2 (CLI11's codes).
 #include <c10/util/Exception.h>
+#include <malloc.h>
 
 #include <iostream>
 
@@ -9,6 +10,14 @@
 #include "wbary/error.h"
 
 int main(int argc, char** argv) {
+  // Training steps allocate and free the same tensors (hundreds of KB to a
+  // few MB) every step; glibc's defaults give such blocks back to the kernel
+  // (mmap above an adaptive threshold, heap trimming) and the next step
+  // page-faults them in again: 20-30 % of a W2-map step at d = 2-8 (BENCHMARKS.md,
+  // "Cheaper W2-map steps"). Freed memory below 32 MB a block (glibc's
+  // largest threshold) stays in the heap, and up to 256 MB of it is kept.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app(
       "wbary: Wasserstein barycenters of point clouds and distributions.\n"
       "Start with `wbary fit --help`; the README has a walk-through.");

@@ -126,23 +126,13 @@ at::Tensor BenchmarkMixtureSampler::sample(int64_t n, at::Generator& gen) const 
   const int64_t k = centers_.size(0), d = dim();
   const at::Tensor idx = at::randint(k, {n}, gen, at::TensorOptions().dtype(at::kLong));
   const at::Tensor z = at::randn({n, d}, gen, kDouble);
-  // x_i = c_k + std M_k z_i row by row, k = idx_i: a d x d product per row
-  // in Eigen. (A batched product of n d x d matrices ran n tiny GEMMs, most
-  // of a W2-map step at d = 8; one product per component over its rows
-  // still paid ~15 LibTorch calls a batch, ~0.2 ms at d = 8.)
-  using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using Vector = Eigen::Matrix<double, Eigen::Dynamic, 1>;
+  // One product per component over its rows (a batched product of n d x d
+  // matrices ran n tiny GEMMs: most of a W2-map training step at d = 8).
   at::Tensor out = at::empty({n, d}, kDouble);
-  const int64_t* component = idx.data_ptr<int64_t>();
-  const double* zp = z.data_ptr<double>();
-  const double* centers = centers_.data_ptr<double>();
-  const double* maps = maps_.data_ptr<double>();
-  double* op = out.data_ptr<double>();
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = component[i];
-    Eigen::Map<Vector>(op + i * d, d) =
-        Eigen::Map<const Vector>(centers + c * d, d) +
-        kComponentStd * (Eigen::Map<const RowMatrix>(maps + c * d * d, d, d) * Eigen::Map<const Vector>(zp + i * d, d));
+  for (int64_t c = 0; c < k; ++c) {
+    const at::Tensor rows = (idx == c).nonzero().squeeze(1);
+    if (rows.numel() == 0) continue;
+    out.index_copy_(0, rows, at::addmm(centers_[c], z.index_select(0, rows), maps_[c].t(), 1.0, kComponentStd));
   }
   return out;
 }
