@@ -31,13 +31,15 @@ elif name == "gan_mode":
     assert os.path.getsize(os.path.join(out, "gan_mode.png")) > 0
 elif name == "gaussians_by_dimension":
     runs = r["runs"]
-    # 2 dimensions x 2 seeds x 5 rows, every learned run within its budget (4 s; the last step may run past it).
+    # 2 dimensions x 2 seeds x 5 rows, every learned run stopped by its 4 s budget (the last step may run past
+    # it, and under `ctest -j2` on two cores another test shares them: 6 s was once exceeded there, so 9 s, still
+    # far below what these runs take without a budget).
     assert len(runs) == 20, len(runs)
     for run in runs:
         if run["method"] in ("cdwb", "identity"):
             assert run["bw2_uvp"] > 0, run
         else:
-            assert run["training_seconds"] + run["setup_seconds"] < 6 and run["bw2_uvp_push"] > 0, run
+            assert run["training_seconds"] + run["setup_seconds"] < 9 and run["bw2_uvp_push"] > 0, run
     assert all("bw2_uvp_generator" in run for run in runs if run["method"] == "nwb")
     assert os.path.getsize(os.path.join(out, "fig5.png")) > 0
 elif name == "posterior_aggregation":
