@@ -42,14 +42,37 @@ at::Tensor above_tolerance(const at::Tensor& g, const ConjugateSolverConfig& c, 
   return inf_norm(g) > c.gradient_tolerance;
 }
 
+void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, const ConjugateSolverConfig& c) {
+  if (y.dim() != 2 || y.size(1) != f.dim() || !x0.sizes().equals(y.sizes())) {
+    throw InvalidArgument("conjugate solver: y and the warm start must both be [B, " + std::to_string(f.dim()) +
+                          "], got y " + std::to_string(y.dim()) + "-D and x0 " + std::to_string(x0.dim()) + "-D");
+  }
+  if (c.max_iterations < 0 || c.min_iterations < 0 || c.history < 1 || c.line_search_steps < 1 ||
+      !(c.gradient_tolerance >= 0) || !(c.adam_lr > 0)) {
+    throw InvalidArgument("conjugate solver: need max_iterations >= 0, min_iterations >= 0, history >= 1, "
+                          "line_search_steps >= 1, gradient_tolerance >= 0 and adam_lr > 0");
+  }
+}
+
+// The CPU row loops below replace ~50 small tensor operations per L-BFGS
+// iteration (at a W2-map training step's 1024 rows and 10-20 iterations,
+// their dispatch cost more than the network evaluations). Each computes
+// what the tensor code after it computes, row by row; other devices and
+// dtypes take the tensor code.
+bool rows_on_cpu(std::initializer_list<const at::Tensor*> tensors, at::ScalarType dtype) {
+  for (const at::Tensor* t : tensors) {
+    if (!t->device().is_cpu() || !t->is_contiguous()) return false;
+  }
+  return dtype == at::kFloat || dtype == at::kDouble;
+}
+
 // The rows L-BFGS works on in iteration `it`, as indices: above the
 // tolerance (every row before min_iterations) and not stalled. On the CPU
 // one loop over the rows: abs().amax(1) over rows of d numbers, the
 // comparisons and nonzero() cost ~8 % of a solve of 17 iterations at d = 16.
 at::Tensor active_rows(const at::Tensor& g, const at::Tensor& stalled, const ConjugateSolverConfig& c, int64_t it,
                        bool tensor_form) {
-  if (tensor_form || !g.device().is_cpu() || !g.is_contiguous() || !stalled.is_contiguous() ||
-      (g.scalar_type() != at::kFloat && g.scalar_type() != at::kDouble)) {
+  if (tensor_form || !rows_on_cpu({&g, &stalled}, g.scalar_type())) {
     return above_tolerance(g, c, it).logical_and_(stalled.logical_not()).nonzero().squeeze(1);
   }
   const int64_t B = g.size(0), d = g.size(1);
@@ -73,30 +96,6 @@ at::Tensor active_rows(const at::Tensor& g, const at::Tensor& stalled, const Con
     }
   });
   return idx.slice(0, 0, A);
-}
-
-void validate(const MapPotential& f, const at::Tensor& y, const at::Tensor& x0, const ConjugateSolverConfig& c) {
-  if (y.dim() != 2 || y.size(1) != f.dim() || !x0.sizes().equals(y.sizes())) {
-    throw InvalidArgument("conjugate solver: y and the warm start must both be [B, " + std::to_string(f.dim()) +
-                          "], got y " + std::to_string(y.dim()) + "-D and x0 " + std::to_string(x0.dim()) + "-D");
-  }
-  if (c.max_iterations < 0 || c.min_iterations < 0 || c.history < 1 || c.line_search_steps < 1 ||
-      !(c.gradient_tolerance >= 0) || !(c.adam_lr > 0)) {
-    throw InvalidArgument("conjugate solver: need max_iterations >= 0, min_iterations >= 0, history >= 1, "
-                          "line_search_steps >= 1, gradient_tolerance >= 0 and adam_lr > 0");
-  }
-}
-
-// The CPU row loops below replace ~50 small tensor operations per L-BFGS
-// iteration (at a W2-map training step's 1024 rows and 10-20 iterations,
-// their dispatch cost more than the network evaluations). Each computes
-// what the tensor code after it computes, row by row; other devices and
-// dtypes take the tensor code.
-bool rows_on_cpu(std::initializer_list<const at::Tensor*> tensors, at::ScalarType dtype) {
-  for (const at::Tensor* t : tensors) {
-    if (!t->device().is_cpu() || !t->is_contiguous()) return false;
-  }
-  return dtype == at::kFloat || dtype == at::kDouble;
 }
 
 // Amos's parallel line search, selected row by row from the trial values
@@ -243,7 +242,6 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
     Jt[0] = J_unit;
     const at::Tensor retry = (Jt[0] > Ja + c.armijo * slope).nonzero().squeeze(1);
     const int64_t R = retry.size(0);
-    const bool rows = !tensor_form && rows_on_cpu({&x, &g, &J, &S, &Yh, &rho, &stalled, &idx}, x.scalar_type());
     if (R > 0 && K > 1) {
       const at::Tensor tr = t.slice(0, 1).view({K - 1, 1, 1});
       const at::Tensor trial = xa.index_select(0, retry).unsqueeze(0) + tr * p.index_select(0, retry).unsqueeze(0);
@@ -254,6 +252,7 @@ ConjugateSolution solve_lbfgs(const MapPotential& f, const at::Tensor& y, at::Te
                                                       : std::numeric_limits<float>::epsilon();
     at::Tensor step, J_new, moved, flat;
     bool any_flat;
+    const bool rows = !tensor_form && rows_on_cpu({&x, &g, &J, &S, &Yh, &rho, &stalled, &idx}, x.scalar_type());
     if (rows) {
       any_flat = select_steps_rows(Jt, Ja, slope, t, c.armijo, eps, step, J_new, moved, flat);
     } else {
