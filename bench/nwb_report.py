@@ -3,18 +3,29 @@
 
 For every d and thread count: the median seconds per outer iteration of the
 fused and the autograd engine (measured in this run, side by side), their
-ratio, the GEMM FLOPs of one fused outer iteration and the GFLOP/s reached,
-and the authors' PyTorch code on a 2-core CPU for calibration
-(reference/nwb-authors.md §2.1, 1 thread; not re-measured here).
+ratio, the GEMM FLOPs of one fused outer iteration, the GFLOP/s reached and
+their fraction of the machine's float32 GEMM peak, measured in the same run
+as the larger of OpenBLAS's 1024^3 product and the small-product kernels'
+64^3 rate (LIBXSMM may use wider vectors than the OpenBLAS build does).
+
+With NWB_PEER set to a checkout of the authors' repository (see
+bench/nwb_vs_authors.py), the authors' code runs first, one thread, for
+--authors-budget seconds per dimension, and the table gets its median seconds
+per outer iteration and the ratio: a same-run column. Without it those two
+columns are empty (the old calibration of reference/nwb-authors.md §2.1 was
+taken on a loaded machine and overstated every ratio about 2x).
 
   /usr/bin/python3 bench/nwb_report.py build/bench/nwb_iteration_bench [--filter REGEX]
+  NWB_PEER=/tmp/nwb /usr/bin/python3 bench/nwb_report.py build/bench/nwb_iteration_bench
 """
 import argparse
 import json
+import os
 import re
 import subprocess
+import sys
 
-AUTHORS_S_PER_ITER = {2: 0.299, 16: 0.272, 64: 0.526, 128: 1.017}  # §2.1, 1 thread, H = 2d
+import nwb_vs_authors
 
 
 def outer_iteration_gflop(d, n=3, batch=100, layers=3, g_steps=6, f_steps=4):
@@ -38,7 +49,7 @@ def outer_iteration_gflop(d, n=3, batch=100, layers=3, g_steps=6, f_steps=4):
 def engine_medians(bench, name_filter):
     """Runs a Google Benchmark binary whose cases are named .../d:D/autograd:A/threads:T.
 
-    Returns ({(d, threads): {"fused": s, "autograd": s}}, {threads: GEMM GFLOP/s}), medians of one run.
+    Returns ({(d, threads): {"fused": s, "autograd": s}}, {(kernel, threads): GEMM GFLOP/s}), medians of one run.
     """
     out = subprocess.run([bench, f"--benchmark_filter={name_filter}", "--benchmark_format=json"],
                          check=True, capture_output=True, text=True).stdout
@@ -56,31 +67,57 @@ def engine_medians(bench, name_filter):
         m = re.search(r"BM_GemmPeak/n:(\d+)/threads:(\d+)", name)
         if m:
             n, threads = map(int, m.groups())
-            peak[threads] = 2 * n**3 / secs / 1e9
+            peak[("OpenBLAS mm 1024^3", threads)] = 2 * n**3 / secs / 1e9
+        m = re.search(r"BM_SmallGemmPeak/n:(\d+)/threads:(\d+)", name)
+        if m:
+            n, threads = map(int, m.groups())
+            peak[("small-product kernels 64^3", threads)] = b["flop"] / secs / 1e9
     return rows, peak
+
+
+def authors_column(dims, budget):
+    """{d: the authors' median s/iteration} in this run, or {} without NWB_PEER."""
+    repo = os.environ.get("NWB_PEER")
+    if not repo:
+        return {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    harness = os.environ.get("NWB_PEER_HARNESS", os.path.join(here, "..", "..", "shared", "tools", "nwb_peer"))
+    if not os.path.exists(os.path.join(harness, "run_nwb.py")):
+        sys.exit(f"no run_nwb.py in {harness}: set NWB_PEER_HARNESS")
+    out = {}
+    for d in dims:
+        if d in nwb_vs_authors.TRIAL:
+            out[d] = nwb_vs_authors.run_authors(harness, repo, d, budget)[0]
+            print(f"authors' code, d = {d}: {out[d]:.4f} s per outer iteration (median, 1 thread)", flush=True)
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bench")
     ap.add_argument("--filter", default="BM_")
+    ap.add_argument("--authors-budget", type=float, default=30, help="seconds of the authors' code per dimension")
     args = ap.parse_args()
     rows, peak = engine_medians(args.bench, args.filter)
-    for t, gf in sorted(peak.items()):
-        print(f"GEMM peak (float32 {t} thread(s), LibTorch mm 1024^3): {gf:.1f} GFLOP/s")
+    authors = authors_column(sorted({d for d, _ in rows}), args.authors_budget)
+    for (kernel, t), gf in sorted(peak.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"GEMM rate (float32, {t} thread(s), {kernel}): {gf:.1f} GFLOP/s")
+    best = {t: max(gf for (_, tt), gf in peak.items() if tt == t) for _, t in peak}
+    if not authors:
+        print("(NWB_PEER not set: the authors' code was not run, its columns are empty)")
     print()
-    print("| d | threads | fused ms/iter | autograd ms/iter | autograd / fused | authors' code s/iter (notes) "
+    print("| d | threads | fused ms/iter | autograd ms/iter | autograd / fused | authors' code s/iter (same run, 1 thread) "
           "| authors / fused | GFLOP/iter | fused GFLOP/s | % of GEMM peak |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (d, t), r in sorted(rows.items()):
         fu, au = r.get("fused"), r.get("autograd")
         gflop = outer_iteration_gflop(d)
-        ref = AUTHORS_S_PER_ITER.get(d)
+        ref = authors.get(d)
         cells = [str(d), str(t), f"{fu * 1e3:.2f}" if fu else "-", f"{au * 1e3:.1f}" if au else "-",
-                 f"{au / fu:.1f}x" if fu and au else "-", f"{ref:.3f}" if ref else "-",
+                 f"{au / fu:.1f}x" if fu and au else "-", f"{ref:.4f}" if ref else "-",
                  f"{ref / fu:.0f}x" if ref and fu else "-", f"{gflop:.3f}",
                  f"{gflop / fu:.1f}" if fu else "-",
-                 f"{100 * gflop / fu / peak[t]:.0f} %" if fu and t in peak else "-"]
+                 f"{100 * gflop / fu / best[t]:.0f} %" if fu and t in best else "-"]
         print("| " + " | ".join(cells) + " |")
 
 
