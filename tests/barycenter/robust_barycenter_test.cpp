@@ -14,6 +14,7 @@
 #include "wbary/data/mixture.h"
 #include "wbary/error.h"
 #include "wbary/metrics/gaussian.h"
+#include "wbary/ot/free_support_barycenter.h"
 
 namespace wbary::barycenter {
 namespace {
@@ -124,17 +125,41 @@ OutlierRun run_outliers(Divergence d, double tau, int64_t iterations = 400) {
   return r;
 }
 
+// The classical barycenter's share above y = 3, from the exact free-support
+// barycenter (Cuturi & Doucet, exact OT) of 1000 samples per input: an
+// independent reference. The trained balanced solver is not: at 1000 steps
+// its share moved between 3.7 % and 9.4 % with round-off alone (the same
+// binary, two runs), so comparing the KL runs with it made the test flaky.
+double exact_classical_outlier_mass() {
+  const std::vector<std::shared_ptr<const data::Sampler>> inputs = {
+      gmm({-4, 1, -4, -1, -4, 7}, {0.475, 0.475, 0.05}, 0.3), gmm({4, 1, 4, -1, 4, 7}, {0.475, 0.475, 0.05}, 0.3),
+      gmm({0, 1, 0, -1}, {0.5, 0.5}, 0.3)};
+  at::Generator gen = data::make_generator(11);
+  std::vector<at::Tensor> clouds;
+  for (const auto& input : inputs) clouds.push_back(input->sample(1000, gen).to(at::kDouble));
+  const ot::FreeSupportResult r = ot::FreeSupportBarycenter({.max_iterations = 20}).solve(clouds, {}, clouds[2]);
+  return (r.support.select(1, 1) > 3).to(at::kDouble).mean().item<double>();
+}
+
 TEST(RobustBarycenter, SmallTauRemovesOutliersLargeTauApproachesTheClassicalBarycenter) {
+  // ~5 % (POT's free_support_barycenter on two other draws of 1000 per
+  // input: 5.2 %, 5.9 %; on 400: 7.25 %, the outliers being 5 % of a draw).
+  const double exact = exact_classical_outlier_mass();
+  std::cerr << "exact classical: outlier mass " << exact << "\n";
+  EXPECT_GT(exact, 0.03);
+  EXPECT_LT(exact, 0.09);
   const OutlierRun classical = run_outliers(Divergence::kIdentity, 1, kClassicalSteps);
   const OutlierRun robust = run_outliers(Divergence::kKl, 1);
   const OutlierRun loose = run_outliers(Divergence::kKl, 200);
-  // Measured: identity 3.8 %, KL tau = 1: 0.4 %, tau = 200: 3.6 % of
-  // the barycenter above y = 3. The classical barycenter must carry the outliers
-  // (two of three inputs have 5 %), tau = 1 must drop at least 3/4 of that mass,
-  // tau = 200 keep at least half of it.
+  // Measured: exact classical 5.4 %, identity 3.7-9.4 %, KL tau = 1: 0.3-0.4 %,
+  // tau = 200: 3.6 % of the barycenter above y = 3. The classical barycenter must carry the
+  // outliers (two of three inputs have 5 %), tau = 1 must drop at least 3/4
+  // of the exact classical share, tau = 200 keep at least 40 % of it (its
+  // 400 steps leave it short of the classical limit, as they do the
+  // balanced solver at 1000).
   EXPECT_GT(classical.outlier_mass, 0.025);
-  EXPECT_LT(robust.outlier_mass, 0.25 * classical.outlier_mass);
-  EXPECT_GT(loose.outlier_mass, 0.5 * classical.outlier_mass);
+  EXPECT_LT(robust.outlier_mass, 0.25 * exact);
+  EXPECT_GT(loose.outlier_mass, 0.4 * exact);
   // Rejection sampling: at tau = 1 an outlier is accepted at least 5x less
   // often than an inlier (measured ~12x); the identity accepts everything.
   EXPECT_LT(robust.accept_outlier, 0.2 * robust.accept_inlier);
