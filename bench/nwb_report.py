@@ -23,7 +23,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import nwb_vs_authors
 
@@ -80,10 +79,7 @@ def authors_column(dims, budget):
     repo = os.environ.get("NWB_PEER")
     if not repo:
         return {}
-    here = os.path.dirname(os.path.abspath(__file__))
-    harness = os.environ.get("NWB_PEER_HARNESS", os.path.join(here, "..", "..", "shared", "tools", "nwb_peer"))
-    if not os.path.exists(os.path.join(harness, "run_nwb.py")):
-        sys.exit(f"no run_nwb.py in {harness}: set NWB_PEER_HARNESS")
+    harness = nwb_vs_authors.harness_dir()
     out = {}
     for d in dims:
         if d in nwb_vs_authors.TRIAL:

@@ -28,6 +28,15 @@ TRIAL = {2: 26.1, 16: 27.1, 64: 28.1, 128: 29.1}
 GENERATOR_WIDTH = {2: 10, 16: 32, 64: 100, 128: 160}
 
 
+def harness_dir():
+    """The nwb_peer harness folder: NWB_PEER_HARNESS, else ../shared/tools/nwb_peer beside the checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    harness = os.environ.get("NWB_PEER_HARNESS", os.path.join(here, "..", "..", "shared", "tools", "nwb_peer"))
+    if not os.path.exists(os.path.join(harness, "run_nwb.py")):
+        sys.exit(f"no run_nwb.py in {harness}: set NWB_PEER_HARNESS")
+    return harness
+
+
 def run_authors(harness, repo, d, budget):
     work = tempfile.mkdtemp()
     out = os.path.join(work, "r.json")
@@ -65,10 +74,7 @@ def main():
     if not repo:
         print("NWB_PEER is not set: the authors' code is not run (see this script's docstring)")
         return 0
-    here = os.path.dirname(os.path.abspath(__file__))
-    harness = os.environ.get("NWB_PEER_HARNESS", os.path.join(here, "..", "..", "shared", "tools", "nwb_peer"))
-    if not os.path.exists(os.path.join(harness, "run_nwb.py")):
-        sys.exit(f"no run_nwb.py in {harness}: set NWB_PEER_HARNESS")
+    harness = harness_dir()
     print(f"| d | widths (ICNN, h) | authors' code s/iter | wbary s/iter | authors / wbary | "
           f"BW2-UVP h#eta after {args.budget:.0f} s: authors (BatchNorm train mode, as their evaluation) | wbary |")
     print("|---|---|---|---|---|---|---|")

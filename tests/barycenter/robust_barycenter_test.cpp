@@ -105,11 +105,14 @@ struct OutlierRun {
 
 // The poster's outlier experiment (lower figure), rebuilt: three 2-D
 // mixtures with clean modes at y = +-1; P_1 and P_2 carry 5 % outliers at y = 7.
+std::vector<std::shared_ptr<const data::Sampler>> outlier_inputs() {
+  return {gmm({-4, 1, -4, -1, -4, 7}, {0.475, 0.475, 0.05}, 0.3), gmm({4, 1, 4, -1, 4, 7}, {0.475, 0.475, 0.05}, 0.3),
+          gmm({0, 1, 0, -1}, {0.5, 0.5}, 0.3)};
+}
+
 OutlierRun run_outliers(Divergence d, double tau, int64_t iterations = 400) {
   RobustBarycenterProblem problem;
-  problem.base.marginals = {gmm({-4, 1, -4, -1, -4, 7}, {0.475, 0.475, 0.05}, 0.3),
-                            gmm({4, 1, 4, -1, 4, 7}, {0.475, 0.475, 0.05}, 0.3),
-                            gmm({0, 1, 0, -1}, {0.5, 0.5}, 0.3)};
+  problem.base.marginals = outlier_inputs();
   RobustBarycenter solver(problem, small_config(d, tau, iterations));
   solver.train();
   const auto& model = solver.model();
@@ -131,12 +134,9 @@ OutlierRun run_outliers(Divergence d, double tau, int64_t iterations = 400) {
 // its share moved between 3.7 % and 9.4 % with round-off alone (the same
 // binary, two runs), so comparing the KL runs with it made the test flaky.
 double exact_classical_outlier_mass() {
-  const std::vector<std::shared_ptr<const data::Sampler>> inputs = {
-      gmm({-4, 1, -4, -1, -4, 7}, {0.475, 0.475, 0.05}, 0.3), gmm({4, 1, 4, -1, 4, 7}, {0.475, 0.475, 0.05}, 0.3),
-      gmm({0, 1, 0, -1}, {0.5, 0.5}, 0.3)};
   at::Generator gen = data::make_generator(11);
   std::vector<at::Tensor> clouds;
-  for (const auto& input : inputs) clouds.push_back(input->sample(1000, gen).to(at::kDouble));
+  for (const auto& input : outlier_inputs()) clouds.push_back(input->sample(1000, gen).to(at::kDouble));
   const ot::FreeSupportResult r = ot::FreeSupportBarycenter({.max_iterations = 20}).solve(clouds, {}, clouds[2]);
   return (r.support.select(1, 1) > 3).to(at::kDouble).mean().item<double>();
 }
