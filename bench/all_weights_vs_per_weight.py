@@ -2,14 +2,17 @@
 """NWB-II (one training, every weight vector) against NWB trained separately per weight vector.
 
 Three Gaussians in R^d with different means (gaussian:dim=d,seed=1,shift=-1 / seed=2,shift=1 / seed=3), the
-same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), 2 threads, one run at a
-time. NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and
+same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), --threads each (2), one run
+at a time; with --seeds 0,1 the whole comparison once per training seed (NWB-II and NWB both at that seed). NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and
 13 Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those
 weights (--eval-samples, 10 000 by default; at d = 2 that is a noise floor of ~0.02 %), the pushes beside it; training seconds of each run. Prints Markdown tables.
 
   /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2,8 --iterations 5000
   # NWB-II given a longer schedule of its own (the time goal is per run, not per iteration):
   /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2 --iterations 5000 --all-weights-iterations 10000
+  # the d = 2 setting of the README, two training seeds, 100 000 samples per estimate:
+  /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2 --seeds 0,1 --eval-samples 100000 \
+      --all-weights-flags="--batch-size 400 --g-batch-size 50"
 """
 import argparse
 import json
@@ -33,8 +36,8 @@ def marginals(d):
     return [f"gaussian:dim={d},seed=1,shift=-1", f"gaussian:dim={d},seed=2,shift=1", f"gaussian:dim={d},seed=3"]
 
 
-def fit(wbary, d, iterations, out, extra):
-    cmd = [wbary, "fit", "--quiet", "--threads", "2", "--iterations", str(iterations),
+def fit(wbary, d, iterations, out, extra, threads):
+    cmd = [wbary, "fit", "--quiet", "--threads", str(threads), "--iterations", str(iterations),
            "--lr-decay-every", str(iterations * 7 // 10), "--checkpoint-every", "1000000",
            "--eval-exact-samples", "0", "--out", out] + extra
     for m in marginals(d):
@@ -44,8 +47,8 @@ def fit(wbary, d, iterations, out, extra):
         return json.load(f)
 
 
-def score(wbary, model, w, samples):
-    cmd = [wbary, "eval", "--model", model, "--n", str(samples), "--threads", "2"]
+def score(wbary, model, w, samples, threads):
+    cmd = [wbary, "eval", "--model", model, "--n", str(samples), "--threads", str(threads)]
     if w is not None:
         cmd += ["--weights", ",".join(repr(float(x)) for x in w)]
     out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -65,36 +68,46 @@ def main():
                     help="NWB-II's schedule length (default: --iterations)")
     ap.add_argument("--all-weights-flags", default="", help="more `wbary fit` flags for the NWB-II run")
     ap.add_argument("--eval-samples", type=int, default=10000, help="samples per BW2-UVP estimate")
+    ap.add_argument("--seeds", default="0", help="training seeds, one comparison each")
+    ap.add_argument("--threads", type=int, default=2, help="--threads of every fit and eval")
     args = ap.parse_args()
     all_iterations = args.all_weights_iterations or args.iterations
     for d in [int(x) for x in args.dims.split(",")]:
-        with tempfile.TemporaryDirectory() as tmp:
-            all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all", ["--all-weights"] + args.all_weights_flags.split())
-            all_scores = {w: score(args.wbary, f"{tmp}/all", w, args.eval_samples) for w in weight_vectors()}
-            per = {}
-            for k, w in enumerate(PER_WEIGHT):
-                r = fit(args.wbary, d, args.iterations, f"{tmp}/nwb{k}",
-                        ["--weights", ",".join(repr(float(x)) for x in w)])
-                per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None, args.eval_samples), r["training_seconds"])
-        t_all = all_report["training_seconds"]
-        t_one = float(np.median([t for _, t in per.values()]))
-        print(f"\n### d = {d}, NWB-II {all_iterations} iterations {args.all_weights_flags}, NWB {args.iterations} per run\n")
-        per_iteration = (t_all / all_iterations) / (t_one / args.iterations)
-        print(f"NWB-II: one training, {t_all:.0f} s; NWB: {t_one:.0f} s per weight vector (median of 3), "
-              f"{sum(t for _, t in per.values()):.0f} s for 3. NWB-II / one NWB run: {t_all / t_one:.2f}x time "
-              f"({per_iteration:.2f}x per outer iteration).\n")
-        print("| weights | NWB-II h#eta % | NWB-II pushes % | NWB h#eta % (own run) | NWB pushes % | NWB-II / NWB (h) |")
-        print("|---|---|---|---|---|---|")
-        for w in weight_vectors():
-            g, p = all_scores[w]
-            if w in per:
-                (ng, np_), _ = per[w]
-                print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | {ng:.3f} | {np_:.3f} | {g / ng:.2f}x |")
-            else:
-                print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | – | – | – |")
-        worst = max(all_scores.values(), key=lambda s: s[0])
-        print(f"\nWorst NWB-II over the 20 weight vectors: h {worst[0]:.3f} %, pushes "
-              f"{max(s[1] for s in all_scores.values()):.3f} %.")
+        for seed in args.seeds.split(","):
+            compare(args, d, all_iterations, seed)
+
+
+def compare(args, d, all_iterations, seed):
+    """One NWB-II training and three NWB runs at `seed`; prints their table."""
+    with tempfile.TemporaryDirectory() as tmp:
+        all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all",
+                         ["--all-weights", "--seed", seed] + args.all_weights_flags.split(), args.threads)
+        all_scores = {w: score(args.wbary, f"{tmp}/all", w, args.eval_samples, args.threads) for w in weight_vectors()}
+        per = {}
+        for k, w in enumerate(PER_WEIGHT):
+            r = fit(args.wbary, d, args.iterations, f"{tmp}/nwb{k}",
+                    ["--seed", seed, "--weights", ",".join(repr(float(x)) for x in w)], args.threads)
+            per[w] = (score(args.wbary, f"{tmp}/nwb{k}", None, args.eval_samples, args.threads), r["training_seconds"])
+    t_all = all_report["training_seconds"]
+    t_one = float(np.median([t for _, t in per.values()]))
+    print(f"\n### d = {d}, seed {seed}, NWB-II {all_iterations} iterations {args.all_weights_flags}, "
+          f"NWB {args.iterations} per run, {args.threads} threads, BW2-UVP on {args.eval_samples} samples\n")
+    per_iteration = (t_all / all_iterations) / (t_one / args.iterations)
+    print(f"NWB-II: one training, {t_all:.0f} s; NWB: {t_one:.0f} s per weight vector (median of 3), "
+          f"{sum(t for _, t in per.values()):.0f} s for 3. NWB-II / one NWB run: {t_all / t_one:.2f}x time "
+          f"({per_iteration:.2f}x per outer iteration).\n")
+    print("| weights | NWB-II h#eta % | NWB-II pushes % | NWB h#eta % (own run) | NWB pushes % | NWB-II / NWB (h) |")
+    print("|---|---|---|---|---|---|")
+    for w in weight_vectors():
+        g, p = all_scores[w]
+        if w in per:
+            (ng, np_), _ = per[w]
+            print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | {ng:.3f} | {np_:.3f} | {g / ng:.2f}x |")
+        else:
+            print(f"| {fmt(w)} | {g:.3f} | {p:.3f} | – | – | – |")
+    worst = max(all_scores.values(), key=lambda s: s[0])
+    print(f"\nWorst NWB-II over the 20 weight vectors: h {worst[0]:.3f} %, pushes "
+          f"{max(s[1] for s in all_scores.values()):.3f} %.")
 
 
 if __name__ == "__main__":

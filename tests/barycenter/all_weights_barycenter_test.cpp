@@ -129,7 +129,11 @@ TEST_F(ThreeGaussiansAllWeights, SavedModelLoadsAndAnswersForAnyWeights) {
   EXPECT_THROW(model.sample(10, {0.5, -0.5, 1.0}, 1), InvalidArgument);
 }
 
-TEST(AllWeightsBarycenter, FusedEngineTracksTheAutogradEngine) {
+// The parameter: g_batch_size (0 = every g-step on the whole batch; 8 = the
+// g-steps take the batch's four slices of 8 in turn).
+class FusedEngineTracksTheAutogradEngine : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(FusedEngineTracksTheAutogradEngine, LossesAndParametersAgree) {
   // float64, same seed: the engines compute the same gradients in another
   // order (the kernels ~1e-15 per step, tests/nn/icnn_kernels_test and
   // picnn_test), so over 5 outer iterations (120 g-updates) the losses and
@@ -138,6 +142,7 @@ TEST(AllWeightsBarycenter, FusedEngineTracksTheAutogradEngine) {
   const auto problem = testing::problem_of(kThreeGaussians);
   AllWeightsBarycenterConfig c = short_config(5);
   c.batch_size = 32;
+  c.g_batch_size = GetParam();
   c.dtype = "float64";
   c.potential.convex.width = 8;
   c.engine = nn::Engine::kFused;
@@ -157,6 +162,30 @@ TEST(AllWeightsBarycenter, FusedEngineTracksTheAutogradEngine) {
                      +[](AllWeightsBarycenter& s) { return s.result().f->context_parameters(); }}) {
     EXPECT_LT(testing::relative_error(pick(fused), pick(reference)), 1e-7);
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(GStepBatches, FusedEngineTracksTheAutogradEngine, ::testing::Values(0, 8));
+
+TEST(AllWeightsBarycenter, GStepsOnSlicesOfTheBatchChangeTheRunTheWholeBatchDoesNot) {
+  // g_batch_size >= batch_size is the whole batch's run (bit for bit: the
+  // same tensors); a smaller one feeds the g-steps other samples, so g moves
+  // elsewhere after one outer iteration.
+  at::set_num_threads(1);
+  const auto problem = testing::problem_of(kThreeGaussians);
+  AllWeightsBarycenterConfig c = short_config(2);
+  c.batch_size = 32;
+  c.dtype = "float64";
+  c.potential.convex.width = 8;
+  auto g_after_one_step = [&](int64_t g_batch) {
+    c.g_batch_size = g_batch;
+    AllWeightsBarycenter solver(problem, c);
+    solver.step();
+    return solver.result().g->convex().flat_parameters();
+  };
+  const at::Tensor whole = g_after_one_step(0);
+  EXPECT_TRUE(at::equal(g_after_one_step(32), whole));
+  EXPECT_TRUE(at::equal(g_after_one_step(1000), whole));
+  EXPECT_GT(testing::relative_error(g_after_one_step(8), whole), 1e-6);
 }
 
 TEST(AllWeightsBarycenter, ResumeFromCheckpointReproducesTheUninterruptedRun) {
@@ -196,6 +225,9 @@ TEST(AllWeightsBarycenter, BadInputIsRefusedByName) {
   EXPECT_THROW(AllWeightsBarycenter(testing::problem_of(kThreeGaussians), c), InvalidArgument);
   c = short_config(1);
   c.weight_repeat = 0;
+  EXPECT_THROW(AllWeightsBarycenter(testing::problem_of(kThreeGaussians), c), InvalidArgument);
+  c = short_config(1);
+  c.g_batch_size = -1;
   EXPECT_THROW(AllWeightsBarycenter(testing::problem_of(kThreeGaussians), c), InvalidArgument);
   c = short_config(50);
   c.lr_f = c.lr_g = c.lr_h = 1e8;  // diverges: reported, not silent

@@ -21,7 +21,17 @@ namespace {
 constexpr uint64_t kLatentStream = 0x1a7e47ULL;
 constexpr uint64_t kWeightStream = 0x3e1647ULL;
 
-
+// The g-steps' batches (config.g_batch_size): consecutive slices of size b of
+// the outer iteration's batch y [N, B, d], contiguous for the kernels; the
+// whole batch when b is 0 or at least B. A tail of fewer than b samples is
+// left to the f-step.
+std::vector<at::Tensor> g_step_batches(const at::Tensor& y, int64_t b) {
+  const int64_t B = y.size(1);
+  if (b == 0 || b >= B) return {y};
+  std::vector<at::Tensor> out;
+  for (int64_t start = 0; start + b <= B; start += b) out.push_back(y.narrow(1, start, b).contiguous());
+  return out;
+}
 
 // Marginal k's loss is scaled by a_k: so is the gradient of network k.
 void scale_per_network(const nn::IcnnWeights& gradients, const at::Tensor& a) {
@@ -105,8 +115,9 @@ std::string AllWeightsBarycenter::describe() const {
   std::ostringstream out;
   out << "NWB-II (Fan et al. 2021 §B, all weights): PICNN width " << c.potential.convex.width << " (weight path "
       << c.potential.context_width << "), generator width " << c.generator.width << ", " << c.iterations
-      << " iterations of " << c.f_steps << " x " << c.g_steps << " inner steps, batch " << c.batch_size
-      << "; w ~ Dirichlet(" << c.dirichlet_concentration << ") held " << c.weight_repeat << " iterations, "
+      << " iterations of " << c.f_steps << " x " << c.g_steps << " inner steps, batch " << c.batch_size;
+  if (c.g_batch_size > 0 && c.g_batch_size < c.batch_size) out << " (g-steps on slices of " << c.g_batch_size << ")";
+  out << "; w ~ Dirichlet(" << c.dirichlet_concentration << ") held " << c.weight_repeat << " iterations, "
       << c.vertex_fraction << " of draws at a vertex";
   return out.str();
 }
@@ -145,8 +156,9 @@ training::StepInfo AllWeightsBarycenter::step() {
   const at::Tensor a = training_weights(step_).to(options);  // [N]
   at::Tensor mu = h->forward(z, a.unsqueeze(0).expand({B, N}));  // [B, d]
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
-  const InnerLosses inner = c.engine == nn::Engine::kFused ? update_potentials_fused(y, mu_n, a)
-                                                            : update_potentials_autograd(y, mu_n, a);
+  const std::vector<at::Tensor> y_g = g_step_batches(y, c.g_batch_size);
+  const InnerLosses inner = c.engine == nn::Engine::kFused ? update_potentials_fused(y, y_g, mu_n, a)
+                                                            : update_potentials_autograd(y, y_g, mu_n, a);
 
   // h-step: E|h|^2/2 - sum_i a_i E f_i(h); f enters as a fixed function.
   opt_h_->zero_grad();
@@ -191,6 +203,7 @@ training::StepInfo AllWeightsBarycenter::step() {
 
 
 AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(const at::Tensor& y,
+                                                                                const std::vector<at::Tensor>& y_g,
                                                                                 const at::Tensor& mu,
                                                                                 const at::Tensor& a) {
   const auto& c = model_.config();
@@ -205,23 +218,25 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
   const at::Tensor f_cotangent = at::cat({a.view({N, 1}).expand({N, B}), -a.view({N, 1}).expand({N, B})}, 1) * inv_b;
   std::vector<double> loss_g(N);
   InnerLosses out;
+  size_t next = 0;  // y_g's batches in turn
   for (int64_t kf = 0; kf < c.f_steps; ++kf) {
     f.effective_into(a, f_at);  // f is fixed in the g-loop
     for (int64_t kg = 0; kg < c.g_steps; ++kg) {
       // g-step on g's effective ICNN at w (DESIGN.md §2): the kernels give the
       // gradient in the effective weights, backward_at the rest.
       g.effective_into(a, g_at);
+      const at::Tensor& yk = y_g[next++ % y_g.size()];
       if (on_cpu) {
-        nn::cpu::g_step(g_at, f_at, y, 0.0, loss_g.data());
+        nn::cpu::g_step(g_at, f_at, yk, 0.0, loss_g.data());
       } else {
         torch::NoGradGuard no_grad;
-        nn::IcnnTape tg = nn::icnn_forward(g_at.config(), g_at.weights(), y);
+        nn::IcnnTape tg = nn::icnn_forward(g_at.config(), g_at.weights(), yk);
         nn::icnn_backward_gradient(g_at.config(), g_at.weights(), tg);
         nn::IcnnTape tf = nn::icnn_forward(f_at.config(), f_at.weights(), tg.gradient);
         nn::icnn_backward_gradient(f_at.config(), f_at.weights(), tf);
-        out.loss_g = (tf.value - (y * tg.gradient).sum(-1)).mean(1);
+        out.loss_g = (tf.value - (yk * tg.gradient).sum(-1)).mean(1);
         nn::copy_gradients(nn::icnn_directional_parameter_gradient(g_at.config(), g_at.weights(), tg,
-                                                                   (tf.gradient - y) * inv_b),
+                                                                   (tf.gradient - yk) / static_cast<double>(yk.size(1))),
                            g_at.gradient_views());
       }
       scale_per_network(g_at.gradient_views(), a);
@@ -268,19 +283,22 @@ AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_fused(
 }
 
 AllWeightsBarycenter::InnerLosses AllWeightsBarycenter::update_potentials_autograd(const at::Tensor& y,
+                                                                                   const std::vector<at::Tensor>& y_g,
                                                                                    const at::Tensor& mu,
                                                                                    const at::Tensor& a) {
   const auto& c = model_.config();
   auto& f = *model_.f;
   auto& g = *model_.g;
   InnerLosses out;
+  size_t next = 0;  // y_g's batches in turn
   for (int64_t kf = 0; kf < c.f_steps; ++kf) {
     for (int64_t kg = 0; kg < c.g_steps; ++kg) {
       // g-step: min sum_i a_i E f_i(grad g_i(Y)) - <Y, grad g_i(Y)> (+ penalty), double backward.
       g.zero_grad();
-      const at::Tensor yr = y.detach().requires_grad_(true);
+      const at::Tensor& yk = y_g[next++ % y_g.size()];
+      const at::Tensor yr = yk.detach().requires_grad_(true);
       const at::Tensor t = torch::autograd::grad({g.value(yr, a).sum()}, {yr}, {}, true, true)[0];
-      const at::Tensor loss_g = (f.value(t, a) - (y * t).sum(-1)).mean(1);
+      const at::Tensor loss_g = (f.value(t, a) - (yk * t).sum(-1)).mean(1);
       at::Tensor loss = (a * loss_g).sum();
       if (c.g_convexity == Convexity::kPenalty) loss = loss + c.convexity_penalty * g.convexity_violation();
       loss.backward();

@@ -75,8 +75,12 @@ class AllWeightsBarycenter : public BarycenterSolver {
   void update_average();
   /// Every tensor the average covers, in one order.
   static std::vector<at::Tensor> averaged_tensors(const AllWeightsBarycenterModel& m);
-  InnerLosses update_potentials_fused(const at::Tensor& y, const at::Tensor& mu, const at::Tensor& a);
-  InnerLosses update_potentials_autograd(const at::Tensor& y, const at::Tensor& mu, const at::Tensor& a);
+  /// y: the batch [N, B, d] (f-step); y_g: the g-steps' batches, taken in turn
+  /// (config.g_batch_size).
+  InnerLosses update_potentials_fused(const at::Tensor& y, const std::vector<at::Tensor>& y_g, const at::Tensor& mu,
+                                      const at::Tensor& a);
+  InnerLosses update_potentials_autograd(const at::Tensor& y, const std::vector<at::Tensor>& y_g,
+                                         const at::Tensor& mu, const at::Tensor& a);
 
   BarycenterProblem problem_;
   AllWeightsBarycenterModel model_;

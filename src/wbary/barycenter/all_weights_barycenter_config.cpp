@@ -14,6 +14,8 @@ config::FieldList fields(AllWeightsBarycenterConfig& c) {
   f.add("dirichlet_concentration", c.dirichlet_concentration, "training weight vectors ~ Dirichlet(alpha, ..., alpha)")
       .add("weight_repeat", c.weight_repeat, "outer iterations each weight vector is held for")
       .add("vertex_fraction", c.vertex_fraction, "share of weight draws that are a vertex e_k")
+      .add("g_batch_size", c.g_batch_size,
+           "samples per g-step: the g-steps take slices of this size of the batch in turn; 0 (or >= the batch) = the whole batch")
       .choice("engine", c.engine, {{"fused", nn::Engine::kFused}, {"autograd", nn::Engine::kAutograd}},
               "fused (closed-form derivatives) | autograd (reference)")
       .add("seed", c.seed, "seeds networks, batches, latents and weights")
@@ -51,6 +53,7 @@ void validate(const AllWeightsBarycenterConfig& c) {
   require_at_least("--latent-dim", c.latent_dim, 0);
   require_at_least("--batch-norm-from-dim", c.batch_norm_from_dim, 1);
   require_at_least("--weight-repeat", c.weight_repeat, 1);
+  require_at_least("--g-batch-size", c.g_batch_size, 0);
   require_at_least("--log-every", c.log_every, 1);
   config::require_positive("--dirichlet-concentration", c.dirichlet_concentration);
   config::require_fraction("--vertex-fraction", c.vertex_fraction);

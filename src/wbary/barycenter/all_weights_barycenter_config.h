@@ -54,6 +54,21 @@ struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   bool generator_film = false;
   int64_t latent_dim = 0;  ///< dimension of Z ~ N(0, I); 0 = d
 
+  /// --- the batches
+  /// Samples of each input per g-step; 0 (or >= batch_size) = the whole
+  /// batch (Algorithm 1: every inner step on the outer iteration's batch).
+  /// Smaller, the K_f x K_g g-steps of an iteration take consecutive slices of
+  /// that batch in turn, while the f-step and the h-step use all of it. At one
+  /// w per batch the potentials learn that w from its batch: on three 2-D
+  /// Gaussians a batch of 400 brings NWB-II's error down to NWB's, but the
+  /// g-steps are 85 % of an iteration; on slices of 50 they cost what they
+  /// cost at batch 50 and the error stays that of the whole batch (5 000
+  /// iterations: 1.0-1.7x NWB's error at 1.7-2.3x one NWB run's time, against
+  /// 5.1x with the whole batch; BENCHMARKS.md). Not the default: on 2-D shapes
+  /// batch 400 is worse than 100, sliced or not (README's triangle: median UVP
+  /// 2.4-2.8 % against 1.8-2.1 %).
+  int64_t g_batch_size = 0;
+
   /// --- the weight vectors (supplementary §B)
   /// w ~ Dirichlet(alpha 1_N) (the authors' choice_weight = 1: alpha = 1,
   /// uniform on the simplex), one vector for a whole batch, held for
