@@ -61,7 +61,7 @@ struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   /// that batch in turn, while the f-step and the h-step use all of it. At one
   /// w per batch the potentials learn that w from its batch: on three 2-D
   /// Gaussians a batch of 400 brings NWB-II's error down to NWB's, but the
-  /// g-steps are 85 % of an iteration; on slices of 50 they cost what they
+  /// g-steps are ~77 % of an iteration; on slices of 50 they cost what they
   /// cost at batch 50 and the error stays that of the whole batch (5 000
   /// iterations: 1.0-1.7x NWB's error at 1.7-2.3x one NWB run's time, against
   /// 5.1x with the whole batch; BENCHMARKS.md). Not the default: on 2-D shapes
