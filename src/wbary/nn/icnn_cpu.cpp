@@ -310,20 +310,23 @@ class Kernels {
 
 // Runs body(k) for the K networks of a stack. Small networks run one after
 // another on one thread: measured on 2 cores, d = 2 (width 4) ran 2.2x and
-// d = 16 (width 32) 1.2x slower split across networks, and Eigen splitting
-// each small product 1.2-1.8x slower; the cut is ~5e5 multiply-adds per layer.
-// Big ones run one network per thread, unless there are at least twice as
-// many threads as networks: then the networks run in turn and Eigen splits
-// each product over all threads, so that 16 cores do not sit at 3 busy
+// d = 16 (width 32, 1.5e5 multiply-adds per layer) 1.2x slower split across
+// networks, and Eigen splitting each small product 1.2-1.8x slower. From
+// 2.5e5 per layer one network per thread pays on 2 cores (2026-12-02: d = 16's
+// f-step at 3.1e5 1.08x faster, d = 2 at batch 400 (4.4e5) 1.4x, d = 8 even;
+// BENCHMARKS.md). When there are at least twice as many threads as networks
+// the networks run in turn and Eigen splits each product over all threads,
+// from 5e5 (the cut measured before), so that 16 cores do not sit at 3 busy
 // threads with N = 3 inputs (measured on 16 cores before: autograd, whose
 // products use every thread, was 3.4x faster than this engine at d = 256).
 template <typename Body>
 void for_each_network(const IcnnPotential& net, int64_t batch, const Body& body) {
   const int64_t h = net.config().width;
   const int threads = at::get_num_threads();
-  const bool big = batch * h * (h + net.dim()) >= 500000;
-  if (!big || threads == 1 || threads >= 2 * net.count()) {
-    Eigen::setNbThreads(big ? threads : 1);
+  const int64_t work = batch * h * (h + net.dim());
+  const bool many_threads = threads >= 2 * net.count();
+  if (threads == 1 || many_threads || work < 250000) {
+    Eigen::setNbThreads(many_threads && work >= 500000 ? threads : 1);
     for (int64_t k = 0; k < net.count(); ++k) body(k);
     Eigen::setNbThreads(1);
     return;
