@@ -3,9 +3,11 @@
 
 Three Gaussians in R^d with different means (gaussian:dim=d,seed=1,shift=-1 / seed=2,shift=1 / seed=3), the
 same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), --threads each (2), one run
-at a time; with --seeds 0,1 the whole comparison once per training seed (NWB-II and NWB both at that seed). NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and
-13 Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those
-weights (--eval-samples, 10 000 by default; at d = 2 that is a noise floor of ~0.02 %), the pushes beside it; training seconds of each run. Prints Markdown tables.
+at a time; with --seeds 0,1 the whole comparison once per training seed (NWB-II and NWB both at that seed).
+NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and 13
+Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those weights
+(--eval-samples, 10 000 by default; at d = 2 that is a noise floor of ~0.02 %), the pushes beside it; training
+seconds of each run. Prints Markdown tables.
 
   /usr/bin/python3 bench/all_weights_vs_per_weight.py build/wbary --dims 2,8 --iterations 5000
   # NWB-II given a longer schedule of its own (the time goal is per run, not per iteration):

@@ -1,33 +1,47 @@
-#!/bin/bash
-# A/B of two builds of wbary on NWB / NWB-II runs, 2 threads, alternated, three rounds, training_seconds.
-# Usage: bash bench/fused_network_split_ab.sh OLD_DIR (a copy of an older build: wbary + libwbary.so.0.1) > out; the new
-# build is build/wbary. Used for the fused kernels' network split (BENCHMARKS.md, "One network per thread").
-OLD=${1:?usage: fused_network_split_ab.sh OLD_DIR}
-M(){ echo "-m gaussian:dim=$1,seed=1,shift=-1 -m gaussian:dim=$1,seed=2,shift=1 -m gaussian:dim=$1,seed=3"; }
-run(){ # which label d its flags...
-  local which=$1 label=$2 d=$3 its=$4; shift 4
-  if [ $which = old ]; then B="env LD_LIBRARY_PATH=$OLD $OLD/wbary"; else B=build/wbary; fi
-  $B fit --quiet --threads 2 --iterations $its --checkpoint-every 1000000 --eval-exact-samples 0 --out /tmp/ab_$which $(M $d) "$@"
-  echo "$label $which $(python3 -c "import json;print(json.load(open('/tmp/ab_$which/report.json'))['training_seconds'])")"
+#!/usr/bin/env bash
+# Two builds of wbary side by side on NWB / NWB-II training, alternated (the
+# machine is shared: medians of ROUNDS), two threads, the three Gaussians of
+# bench/all_weights_vs_per_weight.py, 300-500 outer iterations each. Written
+# for the fused kernels' network split (nn/icnn_cpu.cpp for_each_network;
+# BENCHMARKS.md, "One network per thread"). Each build is a folder holding
+# `wbary` and its `libwbary.so.0.1`, as for bench/w2_map_ab.sh. Prints the
+# training seconds of each and the ratio.
+#
+#   bash bench/fused_network_split_ab.sh /tmp/ab/old /tmp/ab/new [ROUNDS]
+set -euo pipefail
+old=$1 new=$2 rounds=${3:-3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+gaussians() { echo "-m gaussian:dim=$1,seed=1,shift=-1 -m gaussian:dim=$1,seed=2,shift=1 -m gaussian:dim=$1,seed=3"; }
+run() {  # VERSION DIR LABEL D ITERATIONS [FLAGS...]
+  local v=$1 dir=$2 label=$3 d=$4 its=$5
+  shift 5
+  rm -rf "$work/fit"
+  LD_LIBRARY_PATH=$dir "$dir/wbary" fit --quiet --threads 2 --iterations "$its" --checkpoint-every 1000000 \
+    --eval-exact-samples 0 --out "$work/fit" $(gaussians "$d") "$@" >/dev/null
+  /usr/bin/python3 -c "import json;print('$label', '$v', json.load(open('$work/fit/report.json'))['training_seconds'])"
 }
-LOG=$(mktemp)
-for r in 1 2 3; do for w in old new; do
-  run $w "nwb-d2-b400" 2 500 --batch-size 400
-  run $w "nwb-d8" 8 400
-  run $w "nwb-d16" 16 400
-  run $w "nwb2-d2" 2 500 --all-weights
-  run $w "nwb2-d2-b400g50" 2 300 --all-weights --batch-size 400 --g-batch-size 50
-  run $w "nwb2-d8" 8 300 --all-weights
-done; done | tee "$LOG"
-python3 - "$LOG" <<'PY'
-import collections, statistics, sys
-runs = collections.defaultdict(lambda: collections.defaultdict(list))
+for ((r = 1; r <= rounds; r++)); do
+  for v in old new; do
+    dir=$old
+    [ "$v" = new ] && dir=$new
+    run $v "$dir" nwb-d2-b400 2 500 --batch-size 400
+    run $v "$dir" nwb-d8 8 400
+    run $v "$dir" nwb-d16 16 400
+    run $v "$dir" nwb2-d2 2 500 --all-weights
+    run $v "$dir" nwb2-d2-b400g50 2 300 --all-weights --batch-size 400 --g-batch-size 50
+    run $v "$dir" nwb2-d8 8 300 --all-weights
+  done
+done > "$work/runs.txt"
+/usr/bin/python3 - "$work/runs.txt" <<'PY'
+import statistics, sys
+rows = {}
 for line in open(sys.argv[1]):
-    label, which, seconds = line.split()
-    runs[label][which].append(float(seconds))
-print("| run | old s | new s | old / new |\n|---|---|---|---|")
-for label, t in runs.items():
-    old, new = statistics.median(t["old"]), statistics.median(t["new"])
-    print(f"| {label} | {old:.2f} | {new:.2f} | {old / new:.2f}x |")
+    label, v, seconds = line.split()
+    rows.setdefault(label, {}).setdefault(v, []).append(float(seconds))
+print("| run | old s | new s | old / new |")
+print("|---|---|---|---|")
+for label, by in rows.items():
+    o, n = statistics.median(by["old"]), statistics.median(by["new"])
+    print(f"| {label} | {o:.2f} | {n:.2f} | {o / n:.2f}x |")
 PY
-rm -f "$LOG"

@@ -10,10 +10,11 @@ as the larger of OpenBLAS's 1024^3 product and the small-product kernels'
 
 With NWB_PEER set to a checkout of the authors' repository (see
 bench/nwb_vs_authors.py), the authors' code runs after the benchmark, one
-thread, for --authors-budget seconds per dimension of the table, and the table gets its median seconds
-per outer iteration and the ratio: a same-run column. Without it those two
-columns are empty (the old calibration of reference/nwb-authors.md §2.1 was
-taken on a loaded machine and overstated every ratio about 2x).
+thread, for --authors-budget seconds per dimension of the table, and the
+table gets its median seconds per outer iteration and the ratio: a same-run
+column. Without it those two columns are empty (the old calibration of
+reference/nwb-authors.md §2.1 was taken on a loaded machine and overstated
+every ratio about 2x).
 
   /usr/bin/python3 bench/nwb_report.py build/bench/nwb_iteration_bench [--filter REGEX]
   NWB_PEER=/tmp/nwb /usr/bin/python3 bench/nwb_report.py build/bench/nwb_iteration_bench

@@ -3,6 +3,7 @@
 #include <torch/autograd.h>
 #include <torch/optim/adam.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -21,13 +22,17 @@ namespace {
 constexpr uint64_t kLatentStream = 0x1a7e47ULL;
 constexpr uint64_t kWeightStream = 0x3e1647ULL;
 
-// The g-steps' batches (config.g_batch_size): consecutive slices of size b of
-// the outer iteration's batch y [N, B, d], contiguous for the kernels; the
-// whole batch when b is 0 or at least B. A tail of fewer than b samples is
-// left to the f-step.
+// Samples per g-step: config.g_batch_size, the whole batch when 0 or larger.
+int64_t g_step_batch(const AllWeightsBarycenterConfig& c) {
+  return c.g_batch_size == 0 ? c.batch_size : std::min(c.g_batch_size, c.batch_size);
+}
+
+// The g-steps' batches: consecutive slices of size b of the outer iteration's
+// batch y [N, B, d], contiguous for the kernels (y itself when b = B). A tail
+// of fewer than b samples is left to the f-step.
 std::vector<at::Tensor> g_step_batches(const at::Tensor& y, int64_t b) {
   const int64_t B = y.size(1);
-  if (b == 0 || b >= B) return {y};
+  if (b == B) return {y};
   std::vector<at::Tensor> out;
   for (int64_t start = 0; start + b <= B; start += b) out.push_back(y.narrow(1, start, b).contiguous());
   return out;
@@ -116,7 +121,7 @@ std::string AllWeightsBarycenter::describe() const {
   out << "NWB-II (Fan et al. 2021 §B, all weights): PICNN width " << c.potential.convex.width << " (weight path "
       << c.potential.context_width << "), generator width " << c.generator.width << ", " << c.iterations
       << " iterations of " << c.f_steps << " x " << c.g_steps << " inner steps, batch " << c.batch_size;
-  if (c.g_batch_size > 0 && c.g_batch_size < c.batch_size) out << " (g-steps on slices of " << c.g_batch_size << ")";
+  if (g_step_batch(c) < c.batch_size) out << " (g-steps on slices of " << g_step_batch(c) << ")";
   out << "; w ~ Dirichlet(" << c.dirichlet_concentration << ") held " << c.weight_repeat << " iterations, "
       << c.vertex_fraction << " of draws at a vertex";
   return out.str();
@@ -156,7 +161,7 @@ training::StepInfo AllWeightsBarycenter::step() {
   const at::Tensor a = training_weights(step_).to(options);  // [N]
   at::Tensor mu = h->forward(z, a.unsqueeze(0).expand({B, N}));  // [B, d]
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
-  const std::vector<at::Tensor> y_g = g_step_batches(y, c.g_batch_size);
+  const std::vector<at::Tensor> y_g = g_step_batches(y, g_step_batch(c));
   const InnerLosses inner = c.engine == nn::Engine::kFused ? update_potentials_fused(y, y_g, mu_n, a)
                                                             : update_potentials_autograd(y, y_g, mu_n, a);
 
