@@ -3,7 +3,8 @@
 
 Three Gaussians in R^d with different means (gaussian:dim=d,seed=1,shift=-1 / seed=2,shift=1 / seed=3), the
 same iteration schedule for every run (--iterations, x0.1 learning rates after 70 %), --threads each (2), one run
-at a time; with --seeds 0,1 the whole comparison once per training seed (NWB-II and NWB both at that seed).
+at a time; with --seeds 0,1,2 the whole comparison once per training seed (NWB-II and NWB both at that seed),
+then the medians over the seeds at the three reference weights.
 NWB-II is scored at 20 weight vectors (the centre, three near the vertices, three more in the plane and 13
 Dirichlet(1) draws); NWB runs at 3 of them. BW2-UVP (%) of h#eta against the exact barycenter for those weights
 (--eval-samples, 10 000 by default; at d = 2 that is a noise floor of ~0.02 %), the pushes beside it; training
@@ -75,12 +76,33 @@ def main():
     args = ap.parse_args()
     all_iterations = args.all_weights_iterations or args.iterations
     for d in [int(x) for x in args.dims.split(",")]:
-        for seed in args.seeds.split(","):
-            compare(args, d, all_iterations, seed)
+        runs = [compare(args, d, all_iterations, seed) for seed in args.seeds.split(",")]
+        if len(runs) > 1:
+            summarize(args, d, runs)
+
+
+def summarize(args, d, runs):
+    """Over the seeds: the median error of each approach at each reference weight and their ratio.
+
+    One training's error at one weight vector moves by up to 2x between seeds (and with the thread count), for
+    NWB's own runs as for NWB-II; the medians over seeds compare the two methods rather than two draws."""
+    print(f"\n### d = {d}, over seeds {args.seeds}: medians\n")
+    times = [t_all / t_one for _, _, t_all, t_one in runs]
+    print(f"NWB-II / one NWB run: {float(np.median(times)):.2f}x time (median; {min(times):.2f}-{max(times):.2f}x).\n")
+    print("| weights | NWB-II h#eta %, median | NWB h#eta %, median | ratio of medians | ratio per seed |")
+    print("|---|---|---|---|---|")
+    for w in PER_WEIGHT:
+        mine = [all_scores[w][0] for all_scores, _, _, _ in runs]
+        theirs = [per[w][0][0] for _, per, _, _ in runs]
+        each = " / ".join(f"{a / b:.2f}x" for a, b in zip(mine, theirs))
+        print(f"| {fmt(w)} | {float(np.median(mine)):.4f} | {float(np.median(theirs)):.4f} | "
+              f"{float(np.median(mine)) / float(np.median(theirs)):.2f}x | {each} |")
+    worst = [max(s[0] for s in all_scores.values()) for all_scores, _, _, _ in runs]
+    print(f"\nWorst NWB-II h over the 20 weight vectors, per seed: " + " / ".join(f"{x:.3f}" for x in worst) + " %.")
 
 
 def compare(args, d, all_iterations, seed):
-    """One NWB-II training and three NWB runs at `seed`; prints their table."""
+    """One NWB-II training and three NWB runs at `seed`; prints their table and returns the scores and times."""
     with tempfile.TemporaryDirectory() as tmp:
         all_report = fit(args.wbary, d, all_iterations, f"{tmp}/all",
                          ["--all-weights", "--seed", seed] + args.all_weights_flags.split(), args.threads)
@@ -110,6 +132,7 @@ def compare(args, d, all_iterations, seed):
     worst = max(all_scores.values(), key=lambda s: s[0])
     print(f"\nWorst NWB-II over the 20 weight vectors: h {worst[0]:.3f} %, pushes "
           f"{max(s[1] for s in all_scores.values()):.3f} %.")
+    return all_scores, per, t_all, t_one
 
 
 if __name__ == "__main__":
