@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <tuple>
 
 #include "support/test_support.h"
 #include "wbary/barycenter/all_weights_barycenter.h"
@@ -129,9 +130,11 @@ TEST_F(ThreeGaussiansAllWeights, SavedModelLoadsAndAnswersForAnyWeights) {
   EXPECT_THROW(model.sample(10, {0.5, -0.5, 1.0}, 1), InvalidArgument);
 }
 
-// The parameter: g_batch_size (0 = every g-step on the whole batch; 8 = the
-// g-steps take the batch's four slices of 8 in turn).
-class FusedEngineTracksTheAutogradEngine : public ::testing::TestWithParam<int64_t> {};
+// The parameters: g_batch_size (0 = every g-step on the whole batch; 8 = the
+// g-steps take the batch's four slices of 8 in turn), and whether h has
+// BatchNorm and FiLM (the fused engine runs h by the closed-form pass of
+// nn/generator_cpu.h, the autograd engine through the module).
+class FusedEngineTracksTheAutogradEngine : public ::testing::TestWithParam<std::tuple<int64_t, bool>> {};
 
 TEST_P(FusedEngineTracksTheAutogradEngine, LossesAndParametersAgree) {
   // float64, same seed: the engines compute the same gradients in another
@@ -142,7 +145,11 @@ TEST_P(FusedEngineTracksTheAutogradEngine, LossesAndParametersAgree) {
   const auto problem = testing::problem_of(kThreeGaussians);
   AllWeightsBarycenterConfig c = short_config(5);
   c.batch_size = 32;
-  c.g_batch_size = GetParam();
+  c.g_batch_size = std::get<0>(GetParam());
+  if (std::get<1>(GetParam())) {
+    c.batch_norm_from_dim = 1;
+    c.generator_film = true;
+  }
   c.dtype = "float64";
   c.potential.convex.width = 8;
   c.engine = nn::Engine::kFused;
@@ -162,9 +169,21 @@ TEST_P(FusedEngineTracksTheAutogradEngine, LossesAndParametersAgree) {
                      +[](AllWeightsBarycenter& s) { return s.result().f->context_parameters(); }}) {
     EXPECT_LT(testing::relative_error(pick(fused), pick(reference)), 1e-7);
   }
+  // h: every parameter and buffer (BatchNorm's running statistics included).
+  auto h_tensors = [](AllWeightsBarycenter& s) {
+    std::vector<at::Tensor> out;
+    for (const auto& t : s.result().h->parameters()) out.push_back(t.detach().reshape({-1}));
+    for (const auto& t : s.result().h->buffers()) {
+      if (t.is_floating_point()) out.push_back(t.reshape({-1}));
+    }
+    return at::cat(out);
+  };
+  EXPECT_LT(testing::relative_error(h_tensors(fused), h_tensors(reference)), 1e-7);
 }
 
-INSTANTIATE_TEST_SUITE_P(GStepBatches, FusedEngineTracksTheAutogradEngine, ::testing::Values(0, 8));
+INSTANTIATE_TEST_SUITE_P(GStepBatchesAndGenerators, FusedEngineTracksTheAutogradEngine,
+                         ::testing::Values(std::make_tuple(int64_t{0}, false), std::make_tuple(int64_t{8}, false),
+                                           std::make_tuple(int64_t{0}, true)));
 
 TEST(AllWeightsBarycenter, GStepsOnSlicesOfTheBatchChangeTheRunTheWholeBatchDoesNot) {
   // g_batch_size >= batch_size is the whole batch's run (bit for bit: the

@@ -2,8 +2,8 @@
 // (nn/generator.h, nn/conditional_generator.h): the FiLM-modulated forward
 // pass against a layer-by-layer reference written here from the module's
 // parameters, the conditional generator's FiLM terms starting neutral
-// and learning, and the closed-form training pass (nn/generator_cpu.h)
-// against autograd.
+// and learning, and the closed-form training passes (nn/generator_cpu.h:
+// NWB's h, NWB-II's h(z, w)) against autograd.
 #include <gtest/gtest.h>
 
 #include <torch/autograd.h>
@@ -189,6 +189,72 @@ TEST(GeneratorTrainingPass, MatchesAutogradInFloat64) {
 }
 
 TEST(GeneratorTrainingPass, MatchesAutogradInFloat32) { expect_training_pass_matches_autograd<float>(true, true, 2); }
+
+// NWB-II's h(z, c) through ConditionalGeneratorTrainingPass against the
+// module's forward and autograd, with one context for the batch as in
+// training; S, T and FiLM set away from their zero start so that every path
+// carries weight. Tolerances as above (float64: round-off; float32: 1e-4).
+template <typename T>
+void expect_conditional_pass_matches_autograd(bool batch_norm, bool film) {
+  const auto dtype = std::is_same_v<T, double> ? at::kDouble : at::kFloat;
+  const double tol = std::is_same_v<T, double> ? 1e-10 : 1e-4;
+  GeneratorConfig config = small_config();
+  config.batch_norm = batch_norm;
+  at::Generator g1 = data::make_generator(5), g2 = data::make_generator(5);
+  ConditionalGenerator mine(2, 3, 2, config, film, g1), ref(2, 3, 2, config, film, g2);
+  at::Generator gen = data::make_generator(8);
+  for (ConditionalGenerator* h : {&mine, &ref}) {
+    (*h)->to(dtype);
+    (*h)->train();
+  }
+  {
+    torch::NoGradGuard ng;
+    auto mp = parameters_of(*mine), rp = parameters_of(*ref);
+    for (auto& [name, p] : rp) {
+      if (name.rfind("body.", 0) == 0) continue;
+      p.copy_(0.3 * at::randn(p.sizes(), gen, dtype));
+      mp[name].copy_(p);
+    }
+  }
+  ASSERT_TRUE(cpu::ConditionalGeneratorTrainingPass::supported(*mine));
+  cpu::ConditionalGeneratorTrainingPass pass;
+  const std::string what = "bn " + std::to_string(batch_norm) + " film " + std::to_string(film);
+  auto rel = [](const at::Tensor& a, const at::Tensor& b) {
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1.0)).item<double>();
+  };
+  for (int round = 0; round < 2; ++round) {
+    const at::Tensor z = at::randn({20, 2}, gen, dtype), cot = at::randn({20, 2}, gen, dtype);
+    const at::Tensor c = at::rand({3}, gen, dtype);
+    const at::Tensor out = pass.forward(*mine, z, c);
+    pass.backward(*mine, cot);
+    const at::Tensor want = ref->forward(z, c.unsqueeze(0).expand({20, 3}));
+    (want * cot).sum().backward();
+    EXPECT_LT(rel(out, want.detach()), tol) << what;
+    const auto mp = mine->named_parameters(), rp = ref->named_parameters();
+    for (const auto& p : rp) {
+      ASSERT_TRUE(p.value().grad().defined()) << p.key();
+      EXPECT_LT(rel(mp[p.key()].grad(), p.value().grad()), tol) << what << " gradient of " << p.key();
+    }
+    const auto mb = mine->named_buffers(), rb = ref->named_buffers();
+    for (const auto& b : rb) {
+      if (b.value().is_floating_point()) {
+        EXPECT_LT(rel(mb[b.key()], b.value()), tol) << what << " buffer " << b.key();
+      } else {
+        EXPECT_TRUE(at::equal(mb[b.key()], b.value())) << what << " buffer " << b.key();
+      }
+    }
+  }
+  // A context of the wrong size is refused by name.
+  EXPECT_THROW(pass.forward(*mine, at::zeros({4, 2}, dtype), at::zeros({2}, dtype)), InvalidArgument);
+}
+
+TEST(ConditionalGeneratorTrainingPass, MatchesAutogradInFloat64) {
+  for (bool bn : {true, false}) {
+    for (bool film : {true, false}) expect_conditional_pass_matches_autograd<double>(bn, film);
+  }
+}
+
+TEST(ConditionalGeneratorTrainingPass, MatchesAutogradInFloat32) { expect_conditional_pass_matches_autograd<float>(true, true); }
 
 TEST(GeneratorTrainingPass, RefusesEvalModeAndBackwardFirst) {
   at::Generator gen = data::make_generator(7);

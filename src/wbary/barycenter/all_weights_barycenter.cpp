@@ -159,7 +159,12 @@ training::StepInfo AllWeightsBarycenter::step() {
   at::Generator zgen = data::make_generator(data::derive_seed(c.seed, kLatentStream, step_));
   const at::Tensor z = at::randn({B, model_.latent_dim()}, zgen, at::TensorOptions().dtype(at::kDouble)).to(options);
   const at::Tensor a = training_weights(step_).to(options);  // [N]
-  at::Tensor mu = h->forward(z, a.unsqueeze(0).expand({B, N}));  // [B, d]
+  // h(Z, w) once per outer iteration, in h's graph (autograd) or by the
+  // closed-form pass (fused engine on the CPU: one w per batch makes FiLM and
+  // the output affine per-feature constants; nn/generator_cpu.h).
+  const bool h_closed_form =
+      c.engine == nn::Engine::kFused && nn::cpu::ConditionalGeneratorTrainingPass::supported(*h);
+  at::Tensor mu = h_closed_form ? h_pass_.forward(*h, z, a) : h->forward(z, a.unsqueeze(0).expand({B, N}));  // [B, d]
   const at::Tensor mu_n = mu.detach().unsqueeze(0).expand({N, B, d});
   const std::vector<at::Tensor> y_g = g_step_batches(y, g_step_batch(c));
   const InnerLosses inner = c.engine == nn::Engine::kFused ? update_potentials_fused(y, y_g, mu_n, a)
@@ -182,7 +187,8 @@ training::StepInfo AllWeightsBarycenter::step() {
     }
   }
   const at::Tensor a3 = a.view({N, 1, 1});
-  mu.backward((mu.detach() - (a3 * f_grad).sum(0)) / static_cast<double>(B));
+  const at::Tensor dmu = (mu.detach() - (a3 * f_grad).sum(0)) / static_cast<double>(B);
+  h_closed_form ? h_pass_.backward(*h, dmu) : mu.backward(dmu);
   const at::Tensor loss_h = half_sq.detach() - (a * f_value.mean(1)).sum();
   opt_h_->step();
   if (averaged_) update_average();

@@ -28,6 +28,7 @@
 
 #include "wbary/barycenter/all_weights_barycenter_model.h"
 #include "wbary/barycenter/barycenter_solver.h"
+#include "wbary/nn/generator_cpu.h"
 #include "wbary/training/schedule_horizon.h"
 
 namespace wbary::nn {
@@ -90,6 +91,7 @@ class AllWeightsBarycenter : public BarycenterSolver {
   std::unique_ptr<nn::ModuleAdam> opt_h_;
   /// The ICNNs f_i(.; w), g_i(.; w) at the current w, for the kernels.
   std::unique_ptr<nn::IcnnPotential> f_at_w_, g_at_w_;
+  nn::cpu::ConditionalGeneratorTrainingPass h_pass_;  ///< h's forward and backward without a graph (fused engine)
   int64_t step_ = 0;
   training::ScheduleHorizon horizon_{0, 0};  ///< set in the constructor; the schedule's length (config.schedule_seconds)
   double elapsed_before_ = 0;

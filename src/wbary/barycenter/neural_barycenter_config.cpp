@@ -81,7 +81,7 @@ void add_algorithm_fields(config::FieldList& f, AlgorithmOneConfig& c) {
       .choice("g_convexity", c.g_convexity, {{"clamp", Convexity::kClamp}, {"penalty", Convexity::kPenalty}},
               "how g keeps W >= 0: clamp | penalty")
       .add("convexity_penalty", c.convexity_penalty, "lambda of R(theta), eq. (10)")
-      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step (0 = last iterate)");
+      .add("averaging", c.averaging, "EMA decay of the output networks' parameters per step, ramped as (1 + t) / (10 + t) (0 = last iterate)");
 }
 
 config::FieldList fields(NeuralBarycenterConfig& c) {

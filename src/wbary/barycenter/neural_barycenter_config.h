@@ -57,7 +57,10 @@ struct AlgorithmOneConfig {
   /// iterate (0 here), which carries the noise of its last stochastic steps:
   /// three Gaussians, 3000 iterations, BW2-UVP of h#eta / grad g_i#mu_i went
   /// 0.18 / 0.05 % -> 0.02 / 0.015 % at d = 2 and 0.10 / 0.12 % -> 0.03 /
-  /// 0.02 % at d = 8 (BENCHMARKS.md).
+  /// 0.02 % at d = 8 (BENCHMARKS.md). The ramp is below 0.999 until step
+  /// 8 990, so until then the average covers about the last t / 9 iterates
+  /// whatever the decay: a larger decay changes only longer runs (NWB-II,
+  /// d = 8, 8 500 iterations: 0.999 and 0.9995 give the same model).
   double averaging = 0.999;
 };
 

@@ -39,6 +39,16 @@ class ConditionalGeneratorImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& z, const at::Tensor& c);
   /// Dimension of the generator's latent space.
   int64_t latent_dim() const { return latent_dim_; }
+  /// G (nn/generator_cpu.h's training pass runs it with FiLM as a modulation).
+  Generator& body() { return body_; }
+  /// S, [dim, context]: the output's scale is 1 + S c.
+  const at::Tensor& output_scale() const { return scale_; }
+  /// T, [dim, context]: the output's shift is T c.
+  const at::Tensor& output_shift() const { return shift_; }
+  /// A_l, [width, context] each: hidden block l's FiLM scale is 1 + A_l c (empty without FiLM).
+  const std::vector<at::Tensor>& film_scales() const { return film_scale_; }
+  /// B_l, [width, context] each: hidden block l's FiLM shift is B_l c (empty without FiLM).
+  const std::vector<at::Tensor>& film_shifts() const { return film_shift_; }
 
  private:
   Generator body_{nullptr};

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 
 #include "wbary/error.h"
+#include "wbary/nn/conditional_generator.h"
 #include "wbary/nn/small_gemm.h"
 
 namespace wbary::nn::cpu {
@@ -24,6 +25,8 @@ torch::nn::BatchNorm1dImpl& norm(GeneratorImpl& h, size_t l) {
 torch::nn::PReLUImpl& prelu(GeneratorImpl& h, size_t l) { return *h.activations()[l]->as<torch::nn::PReLUImpl>(); }
 bool has_norm(const GeneratorImpl& h, size_t l, size_t n) { return h.config().batch_norm && l > 0 && l + 1 < n; }
 bool has_activation(const GeneratorImpl& h, size_t l, size_t n) { return l + 1 < n || h.config().final_activation; }
+// GeneratorImpl::forward modulates hidden block l (0 < l < n - 1) after its BatchNorm, if any.
+bool is_modulated(const std::vector<Modulation>& m, size_t l, size_t n) { return !m.empty() && l > 0 && l + 1 < n; }
 
 // .grad() of p, allocated as zeros where undefined.
 at::Tensor& gradient_of(const at::Tensor& p) {
@@ -51,8 +54,9 @@ bool GeneratorTrainingPass::supported(GeneratorImpl& h) {
 }
 
 template <typename T>
-static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, std::vector<at::Tensor>& inputs,
-                               std::vector<at::Tensor>& xhats, std::vector<at::Tensor>& invstds,
+static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, const std::vector<Modulation>& modulation,
+                               std::vector<at::Tensor>& inputs, std::vector<at::Tensor>& xhats,
+                               std::vector<at::Tensor>& invstds, std::vector<at::Tensor>& mod_ins,
                                std::vector<at::Tensor>& act_ins) {
   torch::NoGradGuard no_grad;
   const size_t n = h.linears()->size();
@@ -95,6 +99,11 @@ static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, std::vecto
       rv = ((1 - momentum) * rv.template cast<double>().array() + momentum * unbias * var).template cast<T>().matrix();
       bn.num_batches_tracked.add_(1);
     }
+    if (is_modulated(modulation, l, n)) {
+      mod_ins[l] = u.clone();
+      U.array().rowwise() *= MapRow<T>(modulation[l - 1].scale.data_ptr<T>(), out).array();
+      U.array().rowwise() += MapRow<T>(modulation[l - 1].shift.data_ptr<T>(), out).array();
+    }
     if (has_activation(h, l, n)) {
       act_ins[l] = u;
       const T a = prelu(h, l).weight.data_ptr<T>()[0];
@@ -111,9 +120,10 @@ static at::Tensor forward_impl(GeneratorImpl& h, const at::Tensor& z, std::vecto
 }
 
 template <typename T>
-static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const std::vector<at::Tensor>& inputs,
+static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const std::vector<Modulation>& modulation,
+                          std::vector<Modulation>* modulation_gradient, const std::vector<at::Tensor>& inputs,
                           const std::vector<at::Tensor>& xhats, const std::vector<at::Tensor>& invstds,
-                          const std::vector<at::Tensor>& act_ins) {
+                          const std::vector<at::Tensor>& mod_ins, const std::vector<at::Tensor>& act_ins) {
   torch::NoGradGuard no_grad;
   const size_t n = h.linears()->size();
   const int64_t B = cotangent.size(0);
@@ -136,6 +146,18 @@ static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const s
       gradient_of(prelu(h, l).weight).data_ptr<T>()[0] += static_cast<T>(da);
     }
     MapMat<T> G(gd, B, out);
+    if (is_modulated(modulation, l, n)) {
+      // v = u * s + t: ds = sum_b g u, dt = sum_b g, du = g s.
+      if (modulation_gradient != nullptr) {
+        const MapMat<T> Um(const_cast<T*>(mod_ins[l].data_ptr<T>()), B, out);
+        Modulation& mg = (*modulation_gradient)[l - 1];
+        mg.scale = at::empty({out}, g.options());
+        mg.shift = at::empty({out}, g.options());
+        MapRow<T>(mg.scale.data_ptr<T>(), out) = (G.array() * Um.array()).colwise().sum().matrix();
+        MapRow<T>(mg.shift.data_ptr<T>(), out) = G.colwise().sum();
+      }
+      G.array().rowwise() *= MapRow<T>(modulation[l - 1].scale.data_ptr<T>(), out).array();
+    }
     if (has_norm(h, l, n)) {
       // y = gamma xhat + beta with batch statistics: dgamma = sum_b g xhat,
       // dbeta = sum_b g, and du = gamma invstd (g - dbeta / B - xhat dgamma / B)
@@ -167,24 +189,82 @@ static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const s
   }
 }
 
-at::Tensor GeneratorTrainingPass::forward(GeneratorImpl& h, const at::Tensor& z) {
+at::Tensor GeneratorTrainingPass::forward(GeneratorImpl& h, const at::Tensor& z, std::vector<Modulation> modulation) {
   const size_t n = h.linears()->size();
   if (h.config().batch_norm && z.size(0) < 2) throw InvalidArgument("generator pass: BatchNorm needs a batch of >= 2");
-  for (auto* v : {&inputs_, &xhats_, &invstds_, &act_ins_}) v->assign(n, at::Tensor());
-  const at::Tensor zc = z.to(linear(h, 0).weight.scalar_type());
-  return zc.scalar_type() == at::kDouble ? forward_impl<double>(h, zc, inputs_, xhats_, invstds_, act_ins_)
-                                         : forward_impl<float>(h, zc, inputs_, xhats_, invstds_, act_ins_);
+  if (!modulation.empty() && static_cast<int64_t>(modulation.size()) != h.hidden_blocks()) {
+    throw InvalidArgument("generator pass: " + std::to_string(modulation.size()) + " modulations for " +
+                          std::to_string(h.hidden_blocks()) + " hidden blocks");
+  }
+  const auto dtype = linear(h, 0).weight.scalar_type();
+  for (Modulation& m : modulation) {
+    if (m.scale.numel() != h.width() || m.shift.numel() != h.width()) {
+      throw InvalidArgument("generator pass: a modulation of " + std::to_string(m.scale.numel()) + " / " +
+                            std::to_string(m.shift.numel()) + " features for width " + std::to_string(h.width()));
+    }
+    m.scale = m.scale.detach().to(dtype).contiguous();
+    m.shift = m.shift.detach().to(dtype).contiguous();
+  }
+  modulation_ = std::move(modulation);
+  for (auto* v : {&inputs_, &xhats_, &invstds_, &mod_ins_, &act_ins_}) v->assign(n, at::Tensor());
+  const at::Tensor zc = z.to(dtype);
+  return zc.scalar_type() == at::kDouble
+             ? forward_impl<double>(h, zc, modulation_, inputs_, xhats_, invstds_, mod_ins_, act_ins_)
+             : forward_impl<float>(h, zc, modulation_, inputs_, xhats_, invstds_, mod_ins_, act_ins_);
 }
 
-void GeneratorTrainingPass::backward(GeneratorImpl& h, const at::Tensor& cotangent) {
+void GeneratorTrainingPass::backward(GeneratorImpl& h, const at::Tensor& cotangent,
+                                     std::vector<Modulation>* modulation_gradient) {
   if (inputs_.size() != h.linears()->size() || !inputs_[0].defined()) {
     throw InvalidArgument("generator pass: backward() before forward()");
   }
+  if (modulation_gradient != nullptr) modulation_gradient->assign(modulation_.size(), Modulation{});
   const at::Tensor c = cotangent.to(linear(h, 0).weight.scalar_type());
   if (c.scalar_type() == at::kDouble) {
-    backward_impl<double>(h, c, inputs_, xhats_, invstds_, act_ins_);
+    backward_impl<double>(h, c, modulation_, modulation_gradient, inputs_, xhats_, invstds_, mod_ins_, act_ins_);
   } else {
-    backward_impl<float>(h, c, inputs_, xhats_, invstds_, act_ins_);
+    backward_impl<float>(h, c, modulation_, modulation_gradient, inputs_, xhats_, invstds_, mod_ins_, act_ins_);
+  }
+}
+
+bool ConditionalGeneratorTrainingPass::supported(ConditionalGeneratorImpl& h) {
+  return h.is_training() && GeneratorTrainingPass::supported(*h.body());
+}
+
+at::Tensor ConditionalGeneratorTrainingPass::forward(ConditionalGeneratorImpl& h, const at::Tensor& z,
+                                                     const at::Tensor& c) {
+  torch::NoGradGuard no_grad;
+  const auto dtype = h.output_scale().scalar_type();
+  context_ = c.detach().to(dtype).reshape({-1}).contiguous();
+  const int64_t m = context_.numel(), B = z.size(0);
+  if (m != h.output_scale().size(1)) {
+    throw InvalidArgument("generator pass: a context of " + std::to_string(m) + " values, h takes " +
+                          std::to_string(h.output_scale().size(1)));
+  }
+  // One context for the batch: FiLM's and the output's scales and shifts are
+  // per-feature constants, (1 + A_l c, B_l c) and (1 + S c, T c).
+  std::vector<Modulation> modulation;
+  for (size_t l = 0; l < h.film_scales().size(); ++l) {
+    modulation.push_back({1 + at::mv(h.film_scales()[l], context_), at::mv(h.film_shifts()[l], context_)});
+  }
+  output_scale_ = 1 + at::mv(h.output_scale(), context_);
+  body_out_ = body_.forward(*h.body(), at::cat({z.to(dtype), context_.unsqueeze(0).expand({B, m})}, 1),
+                            std::move(modulation));
+  return body_out_ * output_scale_ + at::mv(h.output_shift(), context_);
+}
+
+void ConditionalGeneratorTrainingPass::backward(ConditionalGeneratorImpl& h, const at::Tensor& cotangent) {
+  if (!body_out_.defined()) throw InvalidArgument("generator pass: backward() before forward()");
+  torch::NoGradGuard no_grad;
+  const at::Tensor cot = cotangent.to(body_out_.scalar_type());
+  // y = b * (1 + S c) + T c: dS = (sum_b g b) c^T, dT = (sum_b g) c^T, db = g (1 + S c).
+  gradient_of(h.output_scale()).add_(at::outer((cot * body_out_).sum(0), context_));
+  gradient_of(h.output_shift()).add_(at::outer(cot.sum(0), context_));
+  std::vector<Modulation> dmod;
+  body_.backward(*h.body(), cot * output_scale_, &dmod);
+  for (size_t l = 0; l < dmod.size(); ++l) {
+    gradient_of(h.film_scales()[l]).add_(at::outer(dmod[l].scale, context_));
+    gradient_of(h.film_shifts()[l]).add_(at::outer(dmod[l].shift, context_));
   }
 }
 

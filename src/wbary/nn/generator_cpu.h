@@ -24,13 +24,29 @@
 //   nn::cpu::GeneratorTrainingPass pass;
 //   at::Tensor mu = pass.forward(h, z);          // h(z), no graph
 //   pass.backward(h, dmu);                       // h's .grad() += d/dtheta <dmu, h(z)>
+//
+// NWB-II's h(z, w) (nn/conditional_generator.h) trains with one w per batch,
+// so its FiLM and output scales and shifts are per-feature constants of the
+// batch: ConditionalGeneratorTrainingPass runs the body with those as a
+// modulation and carries their gradients back to the linear maps of w.
 #pragma once
 
 #include <vector>
 
 #include "wbary/nn/generator.h"
 
+namespace wbary::nn {
+class ConditionalGeneratorImpl;
+}
+
 namespace wbary::nn::cpu {
+
+/// A per-feature scale and shift of one hidden block, constant over the
+/// batch ([width] each): GeneratorImpl::forward's modulation with one row.
+struct Modulation {
+  at::Tensor scale;  ///< multiplies the block's features, [width]
+  at::Tensor shift;  ///< then added, [width]
+};
 
 /// h's forward pass in train mode and its reverse sweep for the parameters'
 /// gradients, outside autograd (one pass object per generator; it keeps the
@@ -43,17 +59,38 @@ class GeneratorTrainingPass {
 
   /// h(z) for z [B, latent] in train mode; updates BatchNorm's running
   /// statistics as the module's forward does. B >= 2 with BatchNorm.
-  at::Tensor forward(GeneratorImpl& h, const at::Tensor& z);
+  /// modulation: none, or one per hidden block (as GeneratorImpl::forward's).
+  at::Tensor forward(GeneratorImpl& h, const at::Tensor& z, std::vector<Modulation> modulation = {});
 
   /// Adds d/dtheta sum(cotangent * h(z)) for the last forward's z to the
   /// parameters' .grad() (allocated where undefined); cotangent [B, dim].
-  void backward(GeneratorImpl& h, const at::Tensor& cotangent);
+  /// With modulation_gradient, also d/d(scale, shift) of each hidden block.
+  void backward(GeneratorImpl& h, const at::Tensor& cotangent, std::vector<Modulation>* modulation_gradient = nullptr);
 
  private:
   // The tape, per layer l: its input [B, in], BatchNorm's normalised
   // pre-activation [B, out] and 1 / sqrt(var + eps) [out] (undefined without
-  // one), the PReLU's input [B, out] (undefined without one).
-  std::vector<at::Tensor> inputs_, xhats_, invstds_, act_ins_;
+  // one), the modulation's input [B, out] (undefined without one), the
+  // PReLU's input [B, out] (undefined without one).
+  std::vector<at::Tensor> inputs_, xhats_, invstds_, mod_ins_, act_ins_;
+  std::vector<Modulation> modulation_;
+};
+
+/// NWB-II's h(z, c) = (1 + S c) o G([z, c]; FiLM(c)) + T c in train mode for
+/// one context c per batch, and its reverse sweep, outside autograd: the same
+/// numbers as the module's forward and backward (tests/nn/generator_test.cpp).
+class ConditionalGeneratorTrainingPass {
+ public:
+  /// Whether this pass can run `h` (its body as GeneratorTrainingPass::supported).
+  static bool supported(ConditionalGeneratorImpl& h);
+  /// h(z, c) for z [B, latent] and one context c [m].
+  at::Tensor forward(ConditionalGeneratorImpl& h, const at::Tensor& z, const at::Tensor& c);
+  /// Adds d/dtheta sum(cotangent * h(z, c)) for the last forward to the parameters' .grad().
+  void backward(ConditionalGeneratorImpl& h, const at::Tensor& cotangent);
+
+ private:
+  GeneratorTrainingPass body_;
+  at::Tensor context_, output_scale_, body_out_;
 };
 
 }  // namespace wbary::nn::cpu
