@@ -55,10 +55,7 @@ void scale_per_network(const nn::IcnnWeights& gradients, const at::Tensor& a) {
 
 // + lambda d/dtheta R(theta) on the convex path's gradients (eq. 10).
 void add_penalty(nn::PicnnPotential& net, double lambda) {
-  const nn::IcnnWeights& views = net.convex().gradient_views();
-  nn::IcnnWeights g = views;
-  nn::add_convexity_penalty_gradient(net.convex().weights(), lambda, g);
-  nn::copy_gradients(g, views);
+  nn::add_convexity_penalty_gradient_into(net.convex().weights(), lambda, net.convex().gradient_views());
 }
 
 }  // namespace
