@@ -16,7 +16,9 @@
 // potential is an ICNN at that w (nn/picnn.h), so the fused engine runs the
 // ICNN kernels on the effective weights and the small map's chain rule
 // (PicnnPotential::backward_at, closed form on the CPU) carries their
-// gradient back to the parameters.
+// gradient back to the parameters. On the CPU it also runs h(z, w) without
+// autograd: at one w, FiLM and h's output affine are per-feature constants
+// (nn/generator_cpu.h, ConditionalGeneratorTrainingPass).
 //
 // Example:
 //   barycenter::AllWeightsBarycenter solver(problem, barycenter::AllWeightsBarycenterConfig{});
