@@ -63,7 +63,7 @@ struct AllWeightsBarycenterConfig : AlgorithmOneConfig {
   /// Gaussians a batch of 400 brings NWB-II's error down to NWB's, but the
   /// g-steps are ~77 % of an iteration; on slices of 50 they cost what they
   /// cost at batch 50 and the error stays that of the whole batch (5 000
-  /// iterations: 1.0-1.7x NWB's error at 1.7-2.3x one NWB run's time, against
+  /// iterations: 0.4-1.7x NWB's error at 1.5-1.6x one NWB run's time, against
   /// 5.1x with the whole batch; BENCHMARKS.md). Not the default: on 2-D shapes
   /// batch 400 is worse than 100, sliced or not (README's triangle: median UVP
   /// 2.4-2.8 % against 1.8-2.1 %).
