@@ -126,6 +126,32 @@ TEST(ConditionalGenerator, FilmStartsNeutralAndLetsAConstantContextMoveHiddenFea
   EXPECT_GT(moved, 1e-3);
 }
 
+// |a - b| relative to max(|b|, 1): a Linear's bias in front of a BatchNorm
+// has a zero gradient (the normalisation removes the mean), so both sides
+// are round-off there and only an absolute comparison means anything.
+double relative_to_unit(const at::Tensor& a, const at::Tensor& b) {
+  return ((a - b).abs().max() / b.abs().max().clamp_min(1.0)).item<double>();
+}
+
+// Every parameter's .grad() and every buffer (BatchNorm's running
+// statistics and counter) of `mine` against `ref`, by name.
+void expect_same_gradients_and_buffers(const torch::nn::Module& mine, const torch::nn::Module& ref, double tol,
+                                       const std::string& what) {
+  const auto mp = mine.named_parameters(), rp = ref.named_parameters();
+  for (const auto& p : rp) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_LT(relative_to_unit(mp[p.key()].grad(), p.value().grad()), tol) << what << " gradient of " << p.key();
+  }
+  const auto mb = mine.named_buffers(), rb = ref.named_buffers();
+  for (const auto& b : rb) {
+    if (b.value().is_floating_point()) {
+      EXPECT_LT(relative_to_unit(mb[b.key()], b.value()), tol) << what << " buffer " << b.key();
+    } else {
+      EXPECT_TRUE(at::equal(mb[b.key()], b.value())) << what << " buffer " << b.key();
+    }
+  }
+}
+
 // The closed-form h-update pass against the module's forward and autograd:
 // two identical generators (same seed), one through GeneratorTrainingPass,
 // one through forward() + backward() of sum(cotangent * h(z)), twice in a
@@ -157,26 +183,8 @@ void expect_training_pass_matches_autograd(bool batch_norm, bool final_activatio
     pass.backward(*mine, cot);
     const at::Tensor want = ref->forward(z);
     (want * cot).sum().backward();
-    // Relative to max(|b|, 1): a Linear's bias in front of a BatchNorm has a
-    // zero gradient (the normalisation removes the mean), so both sides are
-    // round-off there and only an absolute comparison means anything.
-    auto rel = [](const at::Tensor& a, const at::Tensor& b) {
-      return ((a - b).abs().max() / b.abs().max().clamp_min(1.0)).item<double>();
-    };
-    EXPECT_LT(rel(out, want.detach()), tol) << what;
-    const auto mp = mine->named_parameters(), rp = ref->named_parameters();
-    for (const auto& p : rp) {
-      ASSERT_TRUE(p.value().grad().defined()) << p.key();
-      EXPECT_LT(rel(mp[p.key()].grad(), p.value().grad()), tol) << what << " gradient of " << p.key();
-    }
-    const auto mb = mine->named_buffers(), rb = ref->named_buffers();
-    for (const auto& b : rb) {
-      if (b.value().is_floating_point()) {
-        EXPECT_LT(rel(mb[b.key()], b.value()), tol) << what << " buffer " << b.key();
-      } else {
-        EXPECT_TRUE(at::equal(mb[b.key()], b.value())) << what << " buffer " << b.key();
-      }
-    }
+    EXPECT_LT(relative_to_unit(out, want.detach()), tol) << what;
+    expect_same_gradients_and_buffers(*mine, *ref, tol, what);
   }
 }
 
@@ -219,9 +227,6 @@ void expect_conditional_pass_matches_autograd(bool batch_norm, bool film) {
   ASSERT_TRUE(cpu::ConditionalGeneratorTrainingPass::supported(*mine));
   cpu::ConditionalGeneratorTrainingPass pass;
   const std::string what = "bn " + std::to_string(batch_norm) + " film " + std::to_string(film);
-  auto rel = [](const at::Tensor& a, const at::Tensor& b) {
-    return ((a - b).abs().max() / b.abs().max().clamp_min(1.0)).item<double>();
-  };
   for (int round = 0; round < 2; ++round) {
     const at::Tensor z = at::randn({20, 2}, gen, dtype), cot = at::randn({20, 2}, gen, dtype);
     const at::Tensor c = at::rand({3}, gen, dtype);
@@ -229,20 +234,8 @@ void expect_conditional_pass_matches_autograd(bool batch_norm, bool film) {
     pass.backward(*mine, cot);
     const at::Tensor want = ref->forward(z, c.unsqueeze(0).expand({20, 3}));
     (want * cot).sum().backward();
-    EXPECT_LT(rel(out, want.detach()), tol) << what;
-    const auto mp = mine->named_parameters(), rp = ref->named_parameters();
-    for (const auto& p : rp) {
-      ASSERT_TRUE(p.value().grad().defined()) << p.key();
-      EXPECT_LT(rel(mp[p.key()].grad(), p.value().grad()), tol) << what << " gradient of " << p.key();
-    }
-    const auto mb = mine->named_buffers(), rb = ref->named_buffers();
-    for (const auto& b : rb) {
-      if (b.value().is_floating_point()) {
-        EXPECT_LT(rel(mb[b.key()], b.value()), tol) << what << " buffer " << b.key();
-      } else {
-        EXPECT_TRUE(at::equal(mb[b.key()], b.value())) << what << " buffer " << b.key();
-      }
-    }
+    EXPECT_LT(relative_to_unit(out, want.detach()), tol) << what;
+    expect_same_gradients_and_buffers(*mine, *ref, tol, what);
   }
   // A context of the wrong size is refused by name.
   EXPECT_THROW(pass.forward(*mine, at::zeros({4, 2}, dtype), at::zeros({2}, dtype)), InvalidArgument);
