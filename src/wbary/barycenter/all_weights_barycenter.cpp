@@ -55,7 +55,14 @@ void scale_per_network(const nn::IcnnWeights& gradients, const at::Tensor& a) {
 
 // + lambda d/dtheta R(theta) on the convex path's gradients (eq. 10).
 void add_penalty(nn::PicnnPotential& net, double lambda) {
-  nn::add_convexity_penalty_gradient_into(net.convex().weights(), lambda, net.convex().gradient_views());
+  const nn::IcnnPotential& convex = net.convex();
+  if (nn::cpu::supported(convex)) {
+    nn::cpu::add_convexity_penalty(convex, lambda);  // the kernels' loop: no ATen dispatch per g-step
+    return;
+  }
+  nn::IcnnWeights g = convex.gradient_views();
+  nn::add_convexity_penalty_gradient(convex.weights(), lambda, g);
+  nn::copy_gradients(g, convex.gradient_views());
 }
 
 }  // namespace

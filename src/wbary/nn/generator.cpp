@@ -60,11 +60,15 @@ GeneratorImpl::GeneratorImpl(int64_t latent_dim, int64_t dim, GeneratorConfig co
 
 at::Tensor GeneratorImpl::forward(at::Tensor z) { return forward(std::move(z), {}); }
 
-at::Tensor GeneratorImpl::forward(at::Tensor z, const std::vector<std::pair<at::Tensor, at::Tensor>>& modulation) {
-  if (!modulation.empty() && static_cast<int64_t>(modulation.size()) != hidden_blocks()) {
-    throw InvalidArgument("Generator: " + std::to_string(modulation.size()) + " modulations for " +
+void GeneratorImpl::check_modulation_count(size_t count) const {
+  if (count != 0 && static_cast<int64_t>(count) != hidden_blocks()) {
+    throw InvalidArgument("Generator: " + std::to_string(count) + " modulations for " +
                           std::to_string(hidden_blocks()) + " hidden blocks");
   }
+}
+
+at::Tensor GeneratorImpl::forward(at::Tensor z, const std::vector<std::pair<at::Tensor, at::Tensor>>& modulation) {
+  check_modulation_count(modulation.size());
   const size_t n_lin = linears_->size();
   for (size_t l = 0; l < n_lin; ++l) {
     z = linears_[l]->as<torch::nn::Linear>()->forward(z);

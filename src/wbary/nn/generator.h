@@ -58,6 +58,8 @@ class GeneratorImpl : public torch::nn::Module {
   /// Number of width x width blocks between the first and the last layer
   /// (GeneratorConfig::hidden_layers); each has a BatchNorm when batch_norm.
   int64_t hidden_blocks() const { return config_.hidden_layers; }
+  /// Throws InvalidArgument unless `count` modulations fit (0 or hidden_blocks()).
+  void check_modulation_count(size_t count) const;
   /// Neurons per hidden layer.
   int64_t width() const { return config_.width; }
 

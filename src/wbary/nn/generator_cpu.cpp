@@ -23,10 +23,12 @@ torch::nn::BatchNorm1dImpl& norm(GeneratorImpl& h, size_t l) {
   return *h.norms()[l - 1]->as<torch::nn::BatchNorm1dImpl>();
 }
 torch::nn::PReLUImpl& prelu(GeneratorImpl& h, size_t l) { return *h.activations()[l]->as<torch::nn::PReLUImpl>(); }
-bool has_norm(const GeneratorImpl& h, size_t l, size_t n) { return h.config().batch_norm && l > 0 && l + 1 < n; }
+// Layer l of n is a hidden block (neither the first nor the last Linear): it
+// has the BatchNorm, if any, and GeneratorImpl::forward's modulation after it.
+bool is_hidden_block(size_t l, size_t n) { return l > 0 && l + 1 < n; }
+bool has_norm(const GeneratorImpl& h, size_t l, size_t n) { return h.config().batch_norm && is_hidden_block(l, n); }
 bool has_activation(const GeneratorImpl& h, size_t l, size_t n) { return l + 1 < n || h.config().final_activation; }
-// GeneratorImpl::forward modulates hidden block l (0 < l < n - 1) after its BatchNorm, if any.
-bool is_modulated(const std::vector<Modulation>& m, size_t l, size_t n) { return !m.empty() && l > 0 && l + 1 < n; }
+bool is_modulated(const std::vector<Modulation>& m, size_t l, size_t n) { return !m.empty() && is_hidden_block(l, n); }
 
 // .grad() of p, allocated as zeros where undefined.
 at::Tensor& gradient_of(const at::Tensor& p) {
@@ -192,10 +194,7 @@ static void backward_impl(GeneratorImpl& h, const at::Tensor& cotangent, const s
 at::Tensor GeneratorTrainingPass::forward(GeneratorImpl& h, const at::Tensor& z, std::vector<Modulation> modulation) {
   const size_t n = h.linears()->size();
   if (h.config().batch_norm && z.size(0) < 2) throw InvalidArgument("generator pass: BatchNorm needs a batch of >= 2");
-  if (!modulation.empty() && static_cast<int64_t>(modulation.size()) != h.hidden_blocks()) {
-    throw InvalidArgument("generator pass: " + std::to_string(modulation.size()) + " modulations for " +
-                          std::to_string(h.hidden_blocks()) + " hidden blocks");
-  }
+  h.check_modulation_count(modulation.size());
   const auto dtype = linear(h, 0).weight.scalar_type();
   for (Modulation& m : modulation) {
     if (m.scale.numel() != h.width() || m.shift.numel() != h.width()) {

@@ -425,6 +425,17 @@ void value_parameter_gradient(const IcnnPotential& f, const at::Tensor& x, const
   }
 }
 
+void add_convexity_penalty(const IcnnPotential& net, double lambda) {
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    const Kernels<T> kernels(net);
+    for (int64_t k = 0; k < net.count(); ++k) {
+      kernels.add_penalty(network<T, const T>(net.weights(), k), network<T, T>(net.gradient_views(), k), lambda);
+    }
+  };
+  net.weights().w.scalar_type() == at::kDouble ? run(double{}) : run(float{});
+}
+
 void value_and_gradient(const IcnnPotential& f, const at::Tensor& x, at::Tensor& value, at::Tensor& gradient) {
   const at::Tensor xc = x.contiguous();
   value = at::empty({f.count(), x.size(1)}, x.options());

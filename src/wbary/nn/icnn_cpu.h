@@ -39,4 +39,10 @@ void value_parameter_gradient(const IcnnPotential& f, const at::Tensor& x, const
 /// f_k(x) [K, B] and grad f_k(x) [K, B, d] for x [K, B, d].
 void value_and_gradient(const IcnnPotential& f, const at::Tensor& x, at::Tensor& value, at::Tensor& gradient);
 
+/// Adds lambda * d/dW sum ||max(-W, 0)||^2 (the penalty of eq. 10) to net's
+/// gradient views: what g_step / value_parameter_gradient add with penalty >
+/// 0, for callers whose gradient comes from elsewhere (NWB-II's g-step
+/// gradient reaches the convex path through the weight path's chain rule).
+void add_convexity_penalty(const IcnnPotential& net, double lambda);
+
 }  // namespace wbary::nn::cpu

@@ -1,7 +1,5 @@
 #include "wbary/nn/icnn_kernels.h"
 
-#include <ATen/Dispatch.h>
-
 #include <torch/autograd.h>
 
 #include "wbary/error.h"
@@ -214,29 +212,6 @@ void add_convexity_penalty_gradient(const IcnnWeights& wt, double lambda, IcnnWe
   torch::NoGradGuard no_grad;
   for (size_t l = 0; l < wt.W.size(); ++l) g.W[l] = g.W[l] - (2 * lambda) * at::relu(-wt.W[l]);
   g.w = g.w - (2 * lambda) * at::relu(-wt.w);
-}
-
-void add_convexity_penalty_gradient_into(const IcnnWeights& wt, double lambda, const IcnnWeights& g) {
-  torch::NoGradGuard no_grad;
-  auto add = [lambda](const at::Tensor& w, const at::Tensor& grad) {
-    at::Tensor& out = const_cast<at::Tensor&>(grad);
-    if (w.is_cpu() && out.is_cpu() && w.is_contiguous() && out.is_contiguous() &&
-        w.scalar_type() == out.scalar_type() && w.numel() == out.numel()) {
-      // g - 2 lambda max(-W, 0) = g + 2 lambda W where W < 0.
-      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "add_convexity_penalty_gradient_into", [&] {
-        const scalar_t* pw = w.data_ptr<scalar_t>();
-        scalar_t* pg = out.data_ptr<scalar_t>();
-        const auto k = static_cast<scalar_t>(2 * lambda);
-        for (int64_t i = 0, n = w.numel(); i < n; ++i) {
-          if (pw[i] < 0) pg[i] += k * pw[i];
-        }
-      });
-    } else {
-      out.sub_((2 * lambda) * at::relu(-w));
-    }
-  };
-  for (size_t l = 0; l < wt.W.size(); ++l) add(wt.W[l], g.W[l]);
-  add(wt.w, g.w);
 }
 
 void copy_gradients(const IcnnWeights& grads, const IcnnWeights& dest) {

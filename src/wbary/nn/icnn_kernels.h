@@ -79,12 +79,6 @@ Engine parse_engine(const std::string& name);
 /// gradients of the convex weights (the penalty R of eq. 10).
 void add_convexity_penalty_gradient(const IcnnWeights& weights, double lambda, IcnnWeights& gradients);
 
-/// The same, added in place into existing gradient tensors (e.g.
-/// IcnnPotential::gradient_views()): one pass over raw memory for contiguous
-/// CPU tensors (NWB-II adds it after every g-step, where the ATen form cost
-/// ~7 % of an iteration in dispatch), ATen otherwise.
-void add_convexity_penalty_gradient_into(const IcnnWeights& weights, double lambda, const IcnnWeights& gradients);
-
 /// Copies `gradients` into `destination` field by field (e.g. into
 /// IcnnPotential::gradient_views(), for FlatAdam).
 void copy_gradients(const IcnnWeights& gradients, const IcnnWeights& destination);
